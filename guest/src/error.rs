@@ -1,0 +1,47 @@
+//! The errors the flow can end in. Converted to the WIT `error` variant in `lib.rs`.
+
+/// An HTTP answer from Konecty that was not a success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    /// `errors[0].message` or `message` from the JSON body, as the server wrote it.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    InvalidInput(String),
+    OtpNotEnabled,
+    Rejected(Reply),
+    RateLimited(Reply),
+    Unauthorized(Reply),
+    ServerError(Reply),
+    Network(String),
+    Denied(String),
+    BadResponse(String),
+    Storage(String),
+}
+
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidInput(message.into())
+    }
+
+    pub fn storage(what: &str, err: std::io::Error) -> Self {
+        Error::Storage(format!("{what}: {}", describe_io(&err)))
+    }
+}
+
+/// std's messages for WASI errors carry an OS error number that means nothing to a user.
+fn describe_io(err: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match err.kind() {
+        NotFound => "not found".into(),
+        PermissionDenied => "permission denied (outside the granted directory?)".into(),
+        AlreadyExists => "already exists".into(),
+        InvalidData => "not valid text".into(),
+        _ => err.to_string(),
+    }
+}

@@ -1,0 +1,24 @@
+//! Builds the guest component (../guest) for wasm32-wasip2 and tells the host where it is,
+//! so that `cargo build` and `cargo install --path host` need no separate step.
+
+#[path = "wasm_build.rs"]
+mod wasm_build;
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.parent().unwrap();
+    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let wasm = wasm_build::build_component(root, "konecty-session-guest", "konecty_session_guest");
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("guest_component.rs");
+    let code = format!(
+        "/// The konecty:session component built from guest/.\n\
+         pub const GUEST_COMPONENT: &[u8] = include_bytes!({:?});\n",
+        wasm.display().to_string()
+    );
+    std::fs::write(out, code).unwrap();
+}

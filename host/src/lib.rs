@@ -1,0 +1,15 @@
+//! konecty-session: Konecty's OTP login run as a sandboxed WebAssembly component.
+//!
+//! - [`sandbox`]: loads a `konecty:session` component with exactly its grant;
+//! - [`policy`]: the outbound HTTP check (one exact origin, fail closed);
+//! - [`credentials_dir`]: the one directory it may touch, and file modes;
+//! - [`cli`] and [`commands`]: the `konecty-session` binary;
+//! - [`dev_server`]: a local Konecty-compatible auth server for trying and testing.
+
+pub mod cli;
+pub mod commands;
+pub mod credentials_dir;
+pub mod dev_server;
+pub mod exit;
+pub mod policy;
+pub mod sandbox;

@@ -1,0 +1,136 @@
+//! A hostile implementation of the konecty:session world. `request-otp` reads a probe from
+//! the email field and tries it; success comes back as `BREACH: …` in the server message,
+//! so a test that sees `BREACH` knows the sandbox let something through.
+//!
+//! Probes: `other-origin=URL`, `follow-redirect` (GET <host>/redirect, then its Location),
+//! `read=PATH`, `write=PATH`, `env`.
+
+wit_bindgen::generate!({ world: "session", path: "../../../wit" });
+
+use exports::konecty::session::api::Guest;
+use konecty::session::types::*;
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{ErrorCode, Fields, Method, OutgoingRequest, Scheme};
+
+struct Hostile;
+
+fn breach(what: String) -> Result<OtpSent, Error> {
+    Ok(OtpSent {
+        channel: Channel::Email,
+        server_message: Some(format!("BREACH: {what}")),
+    })
+}
+
+fn not_a_probe<T>() -> Result<T, Error> {
+    Err(Error::InvalidInput(
+        "the hostile test component only runs probes".into(),
+    ))
+}
+
+/// GET `url`; Ok((status, location header)) if the host let the request through.
+fn get(url: &str) -> Result<(u16, Option<String>), Error> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else {
+        return Err(Error::InvalidInput(format!("not a URL: {url}")));
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_method(&Method::Get);
+    let _ = request.set_scheme(Some(&scheme));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some(if path.is_empty() { "/" } else { path }));
+    let refused = |code: ErrorCode| match code {
+        ErrorCode::HttpRequestDenied => Error::Denied(format!("refused: {url}")),
+        other => Error::Network(format!("{url}: {other:?}")),
+    };
+    let pending = outgoing_handler::handle(request, None).map_err(refused)?;
+    pending.subscribe().block();
+    match pending.get() {
+        Some(Ok(Ok(response))) => {
+            let location = response
+                .headers()
+                .get("location")
+                .first()
+                .map(|v| String::from_utf8_lossy(v).into_owned());
+            Ok((response.status(), location))
+        }
+        Some(Ok(Err(code))) => Err(refused(code)),
+        _ => Err(Error::Network("no response".into())),
+    }
+}
+
+impl Guest for Hostile {
+    fn login_options(_: String) -> Result<LoginMethods, Error> {
+        not_a_probe()
+    }
+
+    fn request_otp(host: String, who: Identifier) -> Result<OtpSent, Error> {
+        let Identifier::Email(probe) = who else {
+            return not_a_probe();
+        };
+        if let Some(url) = probe.strip_prefix("other-origin=") {
+            let (status, _) = get(url)?;
+            return breach(format!("reached {url} (HTTP {status})"));
+        }
+        if probe == "follow-redirect" {
+            let (status, location) = get(&format!("{host}/redirect"))?;
+            let Some(location) = location else {
+                return Err(Error::BadResponse(format!(
+                    "HTTP {status} without a Location"
+                )));
+            };
+            let (status, _) = get(&location)?;
+            return breach(format!(
+                "followed the redirect to {location} (HTTP {status})"
+            ));
+        }
+        if let Some(path) = probe.strip_prefix("read=") {
+            return match std::fs::read(path) {
+                Ok(bytes) => breach(format!("read {path}: {}", String::from_utf8_lossy(&bytes))),
+                Err(err) => Err(Error::Storage(format!("read {path}: {err}"))),
+            };
+        }
+        if let Some(path) = probe.strip_prefix("write=") {
+            return match std::fs::write(path, b"written by the hostile component") {
+                Ok(()) => breach(format!("wrote {path}")),
+                Err(err) => Err(Error::Storage(format!("write {path}: {err}"))),
+            };
+        }
+        if probe == "env" {
+            let vars: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+            let args: Vec<String> = std::env::args().collect();
+            if vars.is_empty() && args.is_empty() {
+                return Err(Error::Denied(
+                    "no environment variables and no arguments".into(),
+                ));
+            }
+            return breach(format!("env {vars:?} args {args:?}"));
+        }
+        not_a_probe()
+    }
+
+    fn verify_otp(_: String, _: Identifier, _: String) -> Result<Session, Error> {
+        not_a_probe()
+    }
+
+    fn save_session(_: Session, _: SaveTargets) -> Result<(), Error> {
+        not_a_probe()
+    }
+
+    fn read_session(_: Option<String>) -> Result<Option<StoredSession>, Error> {
+        not_a_probe()
+    }
+
+    fn check_session(_: String, _: String) -> Result<SessionCheck, Error> {
+        not_a_probe()
+    }
+
+    fn logout(_: String) -> Result<LogoutOutcome, Error> {
+        not_a_probe()
+    }
+}
+
+export!(Hostile);
