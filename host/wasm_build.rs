@@ -6,8 +6,10 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Runs `cargo build` for one wasm32-wasip2 package in its own target directory (so it does
-/// not wait on the lock of the build that runs this script) and returns the component's path.
+/// Builds one wasm32-wasip2 package as a component, in its own target directory (so it does
+/// not wait on the lock of the build that runs this script), and returns the component's
+/// path. `cargo rustc --crate-type cdylib` makes the component while the package itself stays
+/// an rlib, so its unit tests also build and run natively.
 pub fn build_component(root: &Path, package: &str, artifact: &str) -> PathBuf {
     let target_dir = wasm_target_dir();
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

@@ -107,8 +107,7 @@ impl Sandbox {
             ComponentSource::Embedded => Component::new(&engine, GUEST_COMPONENT)
                 .map_err(anyhow::Error::from)
                 .context("cannot load the embedded component")?,
-            ComponentSource::File(path) => Component::from_file(&engine, path)
-                .map_err(anyhow::Error::from)
+            ComponentSource::File(path) => load_file(&engine, path)
                 .with_context(|| format!("cannot load component {}", path.display()))?,
         };
         refuse_excess_imports(&engine, &component)?;
@@ -202,6 +201,15 @@ impl Sandbox {
         let api = self.session.konecty_session_api();
         trapped(api.call_logout(&mut self.store, host))
     }
+}
+
+/// Reads a binary component; text (WAT) and anything else is refused with one clear line.
+fn load_file(engine: &Engine, path: &Path) -> Result<Component> {
+    let bytes = std::fs::read(path)?;
+    if !bytes.starts_with(b"\0asm") {
+        bail!("not a WebAssembly binary");
+    }
+    Ok(Component::from_binary(engine, &bytes)?)
 }
 
 /// A trap is a fault in the component, not an answer from Konecty.

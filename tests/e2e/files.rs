@@ -1,0 +1,197 @@
+//! The credential files: only our keys change, modes are private, failures write nothing.
+
+use crate::support::*;
+
+#[test]
+fn other_env_lines_are_kept_byte_for_byte() {
+    let server = konecty();
+    let home = Home::new();
+    let before = "# my settings\r\nOTHER=1\r\nexport KONECTY_TOKEN=old\nKONECTY_TOKEN=older\n\nPATH_EXTRA=\"a b\"";
+    home.write(".env", before);
+    let token = home.login(&server);
+    let after = home.read(".env");
+    let expected = format!(
+        "# my settings\r\nOTHER=1\r\nKONECTY_TOKEN={token}\n\nPATH_EXTRA=\"a b\"\nKONECTY_URL={}\nKONECTY_USER_ID=devUser0000000001\n",
+        server.url()
+    );
+    assert_eq!(after, expected);
+}
+
+#[test]
+fn other_ini_sections_and_keys_are_kept() {
+    let server = konecty();
+    let home = Home::new();
+    home.write("credentials", "; hand-written\n[default]\nregion = br\nauthId = old\n\n[https://other.konecty.com]\nhost = https://other.konecty.com\nauthId = keep-me\n");
+    let token = home.login(&server);
+    let after = home.read("credentials");
+    let host = server.url();
+    let expected = format!(
+        "; hand-written\n[default]\nregion = br\nauthId = {token}\nhost = {host}\nuserId = devUser0000000001\n\n[https://other.konecty.com]\nhost = https://other.konecty.com\nauthId = keep-me\n\n[{host}]\nhost = {host}\nuserId = devUser0000000001\nauthId = {token}\n"
+    );
+    assert_eq!(after, expected);
+}
+
+#[test]
+fn keys_are_spelled_for_the_node_sdk() {
+    let server = konecty();
+    let home = Home::new();
+    home.login(&server);
+    let credentials = home.read("credentials");
+    for key in ["host = ", "userId = ", "authId = "] {
+        assert_eq!(
+            credentials.matches(key).count(),
+            2,
+            "expected {key:?} in both sections:\n{credentials}"
+        );
+    }
+    assert!(
+        !credentials.contains("userid") && !credentials.contains("authid"),
+        "no lower-cased keys"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_directory_is_0700_and_the_files_0600() {
+    let server = konecty();
+    let home = Home::new();
+    home.login(&server);
+    assert_eq!(mode(&home.dir()), 0o700);
+    assert_eq!(mode(&home.file(".env")), 0o600);
+    assert_eq!(mode(&home.file("credentials")), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn loose_modes_are_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = konecty();
+    let home = Home::new();
+    home.write(".env", "OTHER=1\n");
+    home.write("credentials", "[other]\nx = 1\n");
+    std::fs::set_permissions(home.dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(home.file(".env"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        home.file("credentials"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    home.run(&["--host", &server.url(), "status"])
+        .expect(REFUSED);
+    assert_eq!(mode(&home.dir()), 0o700);
+    assert_eq!(mode(&home.file(".env")), 0o600);
+    assert_eq!(mode(&home.file("credentials")), 0o600);
+}
+
+#[test]
+fn the_code_is_stored_nowhere_and_no_temporary_files_remain() {
+    let server = konecty();
+    let home = Home::new();
+    home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
+        .expect(OK);
+    let code = server.code_for(EMAIL).unwrap();
+    home.run(&[
+        "--host",
+        &server.url(),
+        "verify-otp",
+        "--email",
+        EMAIL,
+        "--otp",
+        &code,
+    ])
+    .expect(OK);
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(home.dir()).unwrap() {
+        let entry = entry.unwrap();
+        let content = std::fs::read_to_string(entry.path()).unwrap();
+        assert!(
+            !content.contains(&code),
+            "{:?} holds the code",
+            entry.file_name()
+        );
+        assert!(
+            !content.contains(EMAIL),
+            "{:?} holds the email",
+            entry.file_name()
+        );
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    assert_eq!(names, [".env", "credentials"], "only the two files remain");
+}
+
+#[test]
+fn no_env_and_no_credentials_skip_their_file() {
+    let server = konecty();
+    let host = server.url();
+    for (flag, written, skipped) in [
+        ("--no-env", "credentials", ".env"),
+        ("--no-credentials", ".env", "credentials"),
+    ] {
+        let home = Home::new();
+        home.run(&["--host", &host, "request-otp", "--email", EMAIL])
+            .expect(OK);
+        let code = server.code_for(EMAIL).unwrap();
+        home.run(&[
+            "--host",
+            &host,
+            "verify-otp",
+            "--email",
+            EMAIL,
+            "--otp",
+            &code,
+            flag,
+        ])
+        .expect(OK);
+        assert!(
+            home.file(written).exists() && !home.file(skipped).exists(),
+            "{flag}: wrote the wrong files"
+        );
+    }
+}
+
+#[test]
+fn a_failed_login_leaves_the_files_as_they_were() {
+    let server = konecty();
+    let home = Home::new();
+    home.login(&server);
+    let (env, credentials) = (home.read(".env"), home.read("credentials"));
+    home.run(&[
+        "--host",
+        &server.url(),
+        "verify-otp",
+        "--email",
+        EMAIL,
+        "--otp",
+        "123456",
+    ])
+    .expect(REFUSED);
+    assert_eq!(
+        (home.read(".env"), home.read("credentials")),
+        (env, credentials)
+    );
+}
+
+#[test]
+fn an_unwritable_file_is_a_storage_error_and_the_other_file_is_untouched() {
+    let server = konecty();
+    let home = Home::new();
+    std::fs::create_dir_all(home.file("credentials")).unwrap();
+    home.write(".env", "OTHER=1\n");
+    home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
+        .expect(OK);
+    let code = server.code_for(EMAIL).unwrap();
+    home.run(&[
+        "--host",
+        &server.url(),
+        "verify-otp",
+        "--email",
+        EMAIL,
+        "--otp",
+        &code,
+    ])
+    .expect(STORAGE)
+    .says("credential files")
+    .one_error_line();
+    assert_eq!(home.read(".env"), "OTHER=1\n");
+}

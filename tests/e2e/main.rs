@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `konecty-session` binary, the real component, and a fake
+//! Konecty on 127.0.0.1:0 (the library's dev server, or a canned-response server for faults).
+
+mod files;
+mod flow;
+mod inputs;
+mod sandbox;
+mod support;

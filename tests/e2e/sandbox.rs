@@ -1,0 +1,175 @@
+//! A hostile component run with `--component` under the same policy as ours: every attempt
+//! to leave the sandbox is refused, and the other side receives nothing.
+
+use konecty_session_test_components::HOSTILE_COMPONENT;
+
+use crate::support::*;
+
+/// Runs one probe of the hostile component with `--host` set to `host`.
+fn probe(home: &Home, host: &str, probe: &str, env: &[(&str, &str)]) -> Outcome {
+    home.run_with(
+        &[
+            "--component",
+            HOSTILE_COMPONENT,
+            "--host",
+            host,
+            "request-otp",
+            "--email",
+            probe,
+        ],
+        None,
+        env,
+    )
+}
+
+#[test]
+fn the_hostile_component_is_run_at_all() {
+    // Guards the other tests: a probe the sandbox allows must come back as a BREACH report.
+    let granted = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    let url = format!("{}/ok", granted.url());
+    probe(&home, &granted.url(), &format!("other-origin={url}"), &[])
+        .expect(OK)
+        .says("BREACH");
+    assert_eq!(granted.hits(), 1);
+}
+
+#[test]
+fn other_origins_are_refused_and_receive_nothing() {
+    let granted = CannedServer::json("200 OK", "{}");
+    let other = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    let targets = [
+        format!("{}/steal", other.url()),
+        format!("http://localhost:{}/steal", other.port()),
+        format!("http://localhost:{}/same-port-other-name", granted.port()),
+        format!("https://127.0.0.1:{}/other-scheme", granted.port()),
+        format!("http://127.0.0.2:{}/other-address", granted.port()),
+    ];
+    for target in targets {
+        probe(
+            &home,
+            &granted.url(),
+            &format!("other-origin={target}"),
+            &[],
+        )
+        .expect(UNAVAILABLE)
+        .says("blocked by the sandbox")
+        .never_says("BREACH")
+        .one_error_line();
+    }
+    assert_eq!(other.hits(), 0, "the other origin received requests");
+    assert_eq!(
+        granted.hits(),
+        0,
+        "no request reached the granted origin either"
+    );
+}
+
+#[test]
+fn a_redirect_to_another_origin_cannot_be_followed() {
+    let other = CannedServer::json("200 OK", "{}");
+    let redirect = CannedServer::start(format!(
+        "HTTP/1.1 302 Found\r\nlocation: {}/collect\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        other.url()
+    ));
+    let home = Home::new();
+    probe(&home, &redirect.url(), "follow-redirect", &[])
+        .expect(UNAVAILABLE)
+        .says("blocked by the sandbox")
+        .never_says("BREACH");
+    assert_eq!(
+        redirect.hits(),
+        1,
+        "the granted origin answered the first request"
+    );
+    assert_eq!(other.hits(), 0, "the redirect target received a request");
+}
+
+#[cfg(unix)]
+#[test]
+fn files_outside_the_directory_cannot_be_read_or_written() {
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    let secret = home.root().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
+    std::fs::create_dir_all(home.dir()).unwrap();
+    std::os::unix::fs::symlink(&secret, home.file("link-out")).unwrap();
+    let absolute = format!("read={}", secret.display());
+    for attempt in [
+        "read=../secret.txt",
+        absolute.as_str(),
+        "read=link-out",
+        "read=/etc/passwd",
+        "read=../../../../etc/passwd",
+    ] {
+        probe(&home, &server.url(), attempt, &[])
+            .expect(STORAGE)
+            .never_says("BREACH")
+            .never_says("TOP-SECRET-CONTENT")
+            .never_says("root:");
+    }
+    let escaped = home.root().join("escaped.txt");
+    probe(&home, &server.url(), "write=../escaped.txt", &[])
+        .expect(STORAGE)
+        .never_says("BREACH");
+    assert!(
+        !escaped.exists(),
+        "the component wrote outside its directory"
+    );
+    probe(
+        &home,
+        &server.url(),
+        &format!("write={}", escaped.display()),
+        &[],
+    )
+    .expect(STORAGE);
+    assert!(
+        !escaped.exists(),
+        "the component wrote outside its directory"
+    );
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn files_inside_the_directory_are_reachable() {
+    // Guards the test above: the same probe succeeds inside the grant.
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    home.write("inside.txt", "visible");
+    probe(&home, &server.url(), "read=inside.txt", &[])
+        .expect(OK)
+        .says("BREACH: read inside.txt: visible");
+}
+
+#[test]
+fn the_environment_is_empty() {
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    probe(
+        &home,
+        &server.url(),
+        "env",
+        &[
+            ("KONECTY_TOKEN", "CANARY-TOKEN"),
+            ("AWS_SECRET_ACCESS_KEY", "CANARY-AWS"),
+        ],
+    )
+    .expect(UNAVAILABLE)
+    .says("no environment variables and no arguments")
+    .never_says("CANARY");
+}
+
+#[test]
+fn a_file_that_is_not_a_component_is_refused_clearly() {
+    let home = Home::new();
+    let bogus = home.root().join("bogus.wasm");
+    std::fs::write(&bogus, b"not wasm at all").unwrap();
+    home.run(&["--component", bogus.to_str().unwrap(), "login-options"])
+        .expect(UNAVAILABLE)
+        .says("cannot load component")
+        .one_error_line();
+    home.run(&["--component", "/no/such/file.wasm", "login-options"])
+        .expect(UNAVAILABLE)
+        .says("cannot load component");
+}

@@ -1,0 +1,298 @@
+//! Running the binary in a private HOME, and fake servers.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use konecty_session::dev_server::{DevServer, DevServerConfig};
+use tempfile::TempDir;
+
+pub const EMAIL: &str = "dev@example.com";
+pub const PHONE: &str = "+5511999999999";
+
+/// The exit codes, as documented.
+pub const OK: i32 = 0;
+pub const REFUSED: i32 = 1;
+pub const USAGE: i32 = 2;
+pub const UNAVAILABLE: i32 = 3;
+pub const STORAGE: i32 = 4;
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Asserts the exit code, showing everything the run printed when it differs.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\nstdout: {}\nstderr: {}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn says(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text) || self.stderr.contains(text),
+            "expected output to contain {text:?}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn never_says(&self, text: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(text) && !self.stderr.contains(text),
+            "output must not contain {text:?}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Errors are one line on stderr.
+    #[track_caller]
+    pub fn one_error_line(&self) -> &Self {
+        assert_eq!(
+            self.stderr.lines().count(),
+            1,
+            "expected one line on stderr, got {:?}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A private HOME whose `.konecty` is the credentials directory.
+pub struct Home {
+    root: TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home {
+            root: tempfile::tempdir().expect("temporary HOME"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.root.path().join(".konecty")
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir().join(name)
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.file(name))
+            .unwrap_or_else(|e| panic!("cannot read {name}: {e}"))
+    }
+
+    pub fn write(&self, name: &str, content: &str) {
+        std::fs::create_dir_all(self.dir()).unwrap();
+        std::fs::write(self.file(name), content).unwrap();
+    }
+
+    /// Runs the binary with only HOME and PATH in its environment.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        self.run_with(args, None, &[])
+    }
+
+    pub fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Outcome {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_konecty-session"));
+        command
+            .env_clear()
+            .env("HOME", self.root())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env.iter().copied())
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("the konecty-session binary runs");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Requests and verifies a code for `EMAIL` against `server`; returns the stored token.
+    pub fn login(&self, server: &DevServer) -> String {
+        let host = server.url();
+        self.run(&["--host", &host, "request-otp", "--email", EMAIL])
+            .expect(OK);
+        let code = server.code_for(EMAIL).expect("the server issued a code");
+        self.run_with(
+            &[
+                "--host",
+                &host,
+                "verify-otp",
+                "--email",
+                EMAIL,
+                "--otp-stdin",
+            ],
+            Some(&code),
+            &[],
+        )
+        .expect(OK);
+        token_in(&self.read(".env"))
+    }
+}
+
+/// The `KONECTY_TOKEN` value of a `.env` text.
+pub fn token_in(env: &str) -> String {
+    env.lines()
+        .find_map(|line| line.strip_prefix("KONECTY_TOKEN="))
+        .unwrap_or_else(|| panic!("no KONECTY_TOKEN in {env:?}"))
+        .to_string()
+}
+
+/// A fake Konecty with the default user and both OTP channels on.
+pub fn konecty() -> DevServer {
+    konecty_with(DevServerConfig::default())
+}
+
+pub fn konecty_with(config: DevServerConfig) -> DevServer {
+    DevServer::start(config).expect("the fake Konecty starts")
+}
+
+/// A server that answers every request with the same bytes and counts what it received.
+pub struct CannedServer {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl CannedServer {
+    pub fn start(response: impl Into<Vec<u8>>) -> CannedServer {
+        let response = response.into();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (counted, stopping) = (Arc::clone(&hits), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                read_head(&mut stream);
+                let _ = stream.write_all(&response);
+            }
+        });
+        CannedServer {
+            addr,
+            hits,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// A JSON answer with the given status line and body.
+    pub fn json(status: &str, body: &str) -> CannedServer {
+        CannedServer::answer(status, "application/json", body)
+    }
+
+    /// An answer with the given status line, content type and body.
+    pub fn answer(status: &str, content_type: &str, body: &str) -> CannedServer {
+        CannedServer::start(format!(
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Connections received so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for CannedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Reads the whole request (head and content-length body), so that closing the connection
+/// after answering does not reset it under the client.
+fn read_head(stream: &mut TcpStream) {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if seen.len() >= end + 4 + length {
+                return;
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// A loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
