@@ -14,8 +14,9 @@ pub const DEFAULT_HOST: &str = "http://localhost:3000";
 const EXAMPLES: &str = "\
 Examples:
   # Two steps, as an agent does it: ask for a code, then trade it for a session.
-  konecty-session --host https://app.konecty.com request-otp --email ana@example.com
-  echo 123456 | konecty-session --host https://app.konecty.com verify-otp --email ana@example.com --otp-stdin
+  export KONECTY_URL=https://app.konecty.com
+  konecty-session request-otp --email ana@example.com
+  echo 123456 | konecty-session verify-otp --email ana@example.com --otp-stdin
 
   # Is the stored session still good? Then end it.
   konecty-session status

@@ -233,3 +233,26 @@ fn refuse_excess_imports(engine: &Engine, component: &Component) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_component_is_under_300_kb() {
+        let size = GUEST_COMPONENT.len();
+        println!("embedded component: {size} bytes");
+        assert!(size < 300 * 1024, "the component is {size} bytes, over 300 KB");
+        assert!(GUEST_COMPONENT.starts_with(b"\0asm"), "not a wasm binary");
+    }
+
+    #[test]
+    fn the_embedded_component_imports_only_what_the_host_grants() {
+        let engine = Engine::default();
+        let component = Component::new(&engine, GUEST_COMPONENT).unwrap();
+        refuse_excess_imports(&engine, &component).unwrap();
+        let imports: Vec<String> =
+            component.component_type().imports(&engine).map(|(name, _)| name.to_string()).collect();
+        assert!(!imports.iter().any(|i| i.starts_with("wasi:sockets")), "imports sockets: {imports:?}");
+    }
+}
