@@ -6,6 +6,18 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Flags meant for the host build that must not leak into the wasm build.
+const HOST_ONLY_VARS: [&str; 8] = [
+    "CARGO_ENCODED_RUSTFLAGS",
+    "RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "MFLAGS",
+];
+
 /// Builds one wasm32-wasip2 package as a component, in its own target directory (so it does
 /// not wait on the lock of the build that runs this script), and returns the component's
 /// path. `cargo rustc --crate-type cdylib` makes the component while the package itself stays
@@ -17,41 +29,42 @@ pub fn build_component(root: &Path, package: &str, artifact: &str) -> PathBuf {
     command
         .current_dir(root)
         .args([
-            "build",
+            "rustc",
             "--package",
             package,
+            "--lib",
+            "--crate-type",
+            "cdylib",
+        ])
+        .args([
             "--target",
             "wasm32-wasip2",
             "--profile",
             "guest",
+            "--locked",
         ])
         .arg("--target-dir")
         .arg(&target_dir);
-    // Flags meant for the host build must not leak into the wasm build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_MAKEFLAGS",
-        "MAKEFLAGS",
-        "MFLAGS",
-    ] {
+    for var in HOST_ONLY_VARS {
         command.env_remove(var);
     }
     let status = command
         .status()
-        .expect("cannot run cargo to build the guest component");
-    if !status.success() {
-        panic!(
-            "building {package} for wasm32-wasip2 failed; if the target is missing, run \
-             `rustup target add wasm32-wasip2`"
-        );
-    }
-    target_dir
+        .expect("cannot run cargo to build a wasm component");
+    assert!(
+        status.success(),
+        "building {package} for wasm32-wasip2 failed; if the target is missing, run \
+         `rustup target add wasm32-wasip2`"
+    );
+    let wasm = target_dir
         .join("wasm32-wasip2/guest")
-        .join(format!("{artifact}.wasm"))
+        .join(format!("{artifact}.wasm"));
+    assert!(
+        wasm.is_file(),
+        "cargo built {package} but {} is missing",
+        wasm.display()
+    );
+    wasm
 }
 
 /// `<target>/wasm-components`, beside the host's own `debug`/`release` folders, so that every

@@ -129,8 +129,20 @@ impl Answer {
             .errors
             .as_ref()
             .and_then(|errors| errors.iter().find_map(|e| e.message.clone()));
-        from_errors.or_else(|| self.message.clone())
+        from_errors
+            .or_else(|| self.message.clone())
+            .map(|m| printable(&m))
     }
+}
+
+/// Server text crosses the WIT boundary to hosts that may print it as it is: one line of
+/// printable characters, of reasonable length.
+fn printable(text: &str) -> String {
+    const MAX_CHARS: usize = 500;
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_CHARS)
+        .collect()
 }
 
 pub fn login_options(base: &BaseUrl) -> Result<LoginOptions> {
@@ -167,8 +179,12 @@ pub fn verify_otp(base: &BaseUrl, who: &Who, code: &str) -> Result<Session> {
     Ok(Session {
         token,
         user_id,
-        name: user.name,
-        email: user.email.and_then(EmailField::first),
+        name: user.name.as_deref().map(printable),
+        email: user
+            .email
+            .and_then(EmailField::first)
+            .as_deref()
+            .map(printable),
     })
 }
 
@@ -188,8 +204,11 @@ pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
     Ok(Check {
         logged_in: logged,
         user_id: user.as_ref().and_then(|u| u.id.clone()),
-        name: user.as_ref().and_then(|u| u.name.clone()),
-        email: user.and_then(|u| u.email.and_then(EmailField::first)),
+        name: user.as_ref().and_then(|u| u.name.as_deref()).map(printable),
+        email: user
+            .and_then(|u| u.email.and_then(EmailField::first))
+            .as_deref()
+            .map(printable),
     })
 }
 

@@ -21,18 +21,32 @@ pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
     bytes.trim_ascii()
 }
 
-/// If the line assigns `key` (`KEY=…`, `export KEY=…`, spaces allowed around `=`), its value.
-fn value_of<'a>(line: &'a [u8], key: &str) -> Option<&'a [u8]> {
+/// If the line assigns `key` (`KEY=…`, `export KEY=…`, spaces allowed around `=`): the
+/// length of what comes before the key (indentation, `export `), and the value.
+fn assignment<'a>(line: &'a [u8], key: &str) -> Option<(usize, &'a [u8])> {
     let (body, _) = split_terminator(line);
     let mut rest = body.trim_ascii_start();
-    if let Some(after) = rest.strip_prefix(b"export") {
-        if after.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
-            rest = after.trim_ascii_start();
-        }
+    if let Some(after) = rest.strip_prefix(b"export")
+        && after.first().is_some_and(|b| *b == b' ' || *b == b'\t')
+    {
+        rest = after.trim_ascii_start();
     }
+    let prefix = body.len() - rest.len();
     let rest = rest.strip_prefix(key.as_bytes())?;
     let rest = rest.trim_ascii_start().strip_prefix(b"=")?;
-    Some(unquote(trim(rest)))
+    Some((prefix, unquote(trim(rest))))
+}
+
+fn value_of<'a>(line: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    assignment(line, key).map(|(_, value)| value)
+}
+
+/// The line ending the file already uses (its first line's), for lines this tool adds.
+pub(crate) fn newline_of(content: &[u8]) -> &'static [u8] {
+    match lines(content).first() {
+        Some(line) if line.ends_with(b"\r\n") => b"\r\n",
+        _ => b"\n",
+    }
 }
 
 fn unquote(value: &[u8]) -> &[u8] {
@@ -52,20 +66,23 @@ pub fn get(content: &[u8], key: &str) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
-/// Sets each key once: the first assignment is replaced in place (keeping its line ending),
-/// later ones are dropped, and missing keys are appended at the end.
+/// Sets each key once: the first assignment is replaced in place (keeping its `export ` and
+/// line ending), later ones are dropped, and missing keys are appended at the end.
 pub fn set(content: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
+    let newline = newline_of(content);
     let mut out = Vec::with_capacity(content.len() + 128);
     let mut written = vec![false; pairs.len()];
     for line in lines(content) {
-        match pairs
+        let found = pairs
             .iter()
-            .position(|(key, _)| value_of(line, key).is_some())
-        {
-            Some(i) if written[i] => {}
-            Some(i) => {
+            .enumerate()
+            .find_map(|(i, (key, _))| assignment(line, key).map(|(prefix, _)| (i, prefix)));
+        match found {
+            Some((i, _)) if written[i] => {}
+            Some((i, prefix)) => {
                 let (key, value) = pairs[i];
                 let (_, ending) = split_terminator(line);
+                out.extend_from_slice(&line[..prefix]);
                 out.extend_from_slice(format!("{key}={value}").as_bytes());
                 out.extend_from_slice(ending);
                 written[i] = true;
@@ -79,10 +96,11 @@ pub fn set(content: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
         .filter(|(_, done)| !**done)
         .peekable();
     if missing.peek().is_some() && !out.is_empty() && !out.ends_with(b"\n") {
-        out.push(b'\n');
+        out.extend_from_slice(newline);
     }
     for ((key, value), _) in missing {
-        out.extend_from_slice(format!("{key}={value}\n").as_bytes());
+        out.extend_from_slice(format!("{key}={value}").as_bytes());
+        out.extend_from_slice(newline);
     }
     out
 }
@@ -110,7 +128,7 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8_lossy(&after),
-            String::from_utf8_lossy(b"# mine\nOTHER=1\r\nKONECTY_TOKEN=new\r\n\xff\xfe raw\nTAIL=2\nKONECTY_URL=http://h\n")
+            String::from_utf8_lossy(b"# mine\nOTHER=1\r\nexport KONECTY_TOKEN=new\r\n\xff\xfe raw\nTAIL=2\nKONECTY_URL=http://h\n")
         );
         assert_eq!(get(&after, "KONECTY_TOKEN").as_deref(), Some("new"));
         assert_eq!(get(&after, "KONECTY_URL").as_deref(), Some("http://h"));
@@ -122,6 +140,12 @@ mod tests {
         assert_eq!(get(before, "KONECTY_TOKEN"), None);
         let after = set(before, &[("KONECTY_TOKEN", "t")]);
         assert_eq!(&after[..before.len()], &before[..]);
+    }
+
+    #[test]
+    fn added_lines_follow_the_files_line_endings() {
+        assert_eq!(set(b"A=1\r\n", &[("B", "2")]), b"A=1\r\nB=2\r\n");
+        assert_eq!(set(b"A=1\r\nC=3", &[("B", "2")]), b"A=1\r\nC=3\r\nB=2\r\n");
     }
 
     #[test]

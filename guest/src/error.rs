@@ -9,9 +9,11 @@ pub struct Reply {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // mirrors the WIT variant's case names
 pub enum Error {
     InvalidInput(String),
-    OtpNotEnabled,
+    /// None: no OTP at all; Some: only through that channel.
+    OtpNotEnabled(Option<Channel>),
     Rejected(Reply),
     RateLimited(Reply),
     Unauthorized(Reply),
@@ -20,6 +22,12 @@ pub enum Error {
     Denied(String),
     BadResponse(String),
     Storage(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Whatsapp,
 }
 
 pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,8 +1,13 @@
-//! Edits the ini `credentials` file: keys are matched case-sensitively and written exactly
-//! as given (`userId`, `authId`), because the Node SDK looks them up that way. Every other
-//! section, key, comment and byte is kept.
+//! Edits the ini `credentials` file. Our keys are written exactly as given (`userId`,
+//! `authId`), because the Node SDK looks them up case-sensitively; they are matched without
+//! case, so that the `authid` a configparser-based script wrote is replaced, not left beside
+//! ours. Every other section, key, comment and byte is kept.
 
-use crate::dotenv::{lines, split_terminator, trim};
+use crate::dotenv::{lines, newline_of, split_terminator, trim};
+
+fn same_key(found: &[u8], ours: &str) -> bool {
+    found.eq_ignore_ascii_case(ours.as_bytes())
+}
 
 /// What a line is, for our purposes.
 enum Line<'a> {
@@ -49,7 +54,7 @@ pub fn get(content: &[u8], section: &str, key: &str) -> Option<String> {
         .zip(owners)
         .find_map(|(line, owner)| match classify(line) {
             Line::Entry { key: k, value }
-                if owner == Some(section.as_bytes()) && k == key.as_bytes() =>
+                if owner == Some(section.as_bytes()) && same_key(k, key) =>
             {
                 Some(String::from_utf8_lossy(value).into_owned())
             }
@@ -61,6 +66,7 @@ pub fn get(content: &[u8], section: &str, key: &str) -> Option<String> {
 /// (also in repeated headers of the same section) are dropped, missing keys are added after
 /// the section's last entry, and a missing section is appended at the end.
 pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let newline = newline_of(content);
     let all = lines(content);
     let owners = sections(&all);
     let ours = |owner: &Option<&[u8]>| *owner == Some(section.as_bytes());
@@ -83,11 +89,19 @@ pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
 
     let mut written = vec![false; pairs.len()];
     let mut out = Vec::with_capacity(content.len() + 128);
-    let entry = |key: &str, value: &str| format!("{key} = {value}");
+    let put = |out: &mut Vec<u8>, (key, value): (&str, &str)| {
+        out.extend_from_slice(format!("{key} = {value}").as_bytes());
+        out.extend_from_slice(newline);
+    };
+    let end_line = |out: &mut Vec<u8>| {
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            out.extend_from_slice(newline);
+        }
+    };
     for (i, (line, owner)) in all.iter().zip(&owners).enumerate() {
         let mine = match classify(line) {
             Line::Entry { key, .. } if ours(owner) => {
-                pairs.iter().position(|(k, _)| k.as_bytes() == key)
+                pairs.iter().position(|(k, _)| same_key(key, k))
             }
             _ => None,
         };
@@ -95,20 +109,17 @@ pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
             Some(p) if written[p] => {}
             Some(p) => {
                 let (_, ending) = split_terminator(line);
-                out.extend_from_slice(entry(pairs[p].0, pairs[p].1).as_bytes());
-                out.extend_from_slice(if ending.is_empty() { b"\n" } else { ending });
+                out.extend_from_slice(format!("{} = {}", pairs[p].0, pairs[p].1).as_bytes());
+                out.extend_from_slice(if ending.is_empty() { newline } else { ending });
                 written[p] = true;
             }
             None => out.extend_from_slice(line),
         }
         if Some(i) == insert_after {
-            if !out.ends_with(b"\n") {
-                out.push(b'\n');
-            }
-            for (p, (key, value)) in pairs.iter().enumerate() {
+            end_line(&mut out);
+            for (p, pair) in pairs.iter().enumerate() {
                 if !written[p] {
-                    out.extend_from_slice(entry(key, value).as_bytes());
-                    out.push(b'\n');
+                    put(&mut out, *pair);
                     written[p] = true;
                 }
             }
@@ -116,15 +127,13 @@ pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
     }
     if insert_after.is_none() {
         if !out.is_empty() {
-            if !out.ends_with(b"\n") {
-                out.push(b'\n');
-            }
-            out.push(b'\n');
+            end_line(&mut out);
+            out.extend_from_slice(newline);
         }
-        out.extend_from_slice(format!("[{section}]\n").as_bytes());
-        for (key, value) in pairs {
-            out.extend_from_slice(entry(key, value).as_bytes());
-            out.push(b'\n');
+        out.extend_from_slice(format!("[{section}]").as_bytes());
+        out.extend_from_slice(newline);
+        for pair in pairs {
+            put(&mut out, *pair);
         }
     }
     out
@@ -138,14 +147,13 @@ pub fn remove(content: &[u8], section: &str, key: &str) -> Vec<u8> {
         .zip(owners)
         .filter(|(line, owner)| {
             !matches!(classify(line), Line::Entry { key: k, .. }
-                if *owner == Some(section.as_bytes()) && k == key.as_bytes())
+                if *owner == Some(section.as_bytes()) && same_key(k, key))
         })
         .flat_map(|(line, _)| line.iter().copied())
         .collect()
 }
 
-/// Every section name, in order, for reading back.
-#[cfg(test)]
+/// Every section name, in order.
 pub fn section_names(content: &[u8]) -> Vec<String> {
     lines(content)
         .into_iter()
@@ -173,14 +181,35 @@ mod tests {
 
     #[test]
     fn existing_section_is_edited_in_place() {
-        let before = b"; comment\n[default]\nhost=old\nregion = br\nauthid = lower-case-is-not-ours\n\n[other]\nauthId = keep\n";
+        let before = b"; comment\n[default]\nhost=old\nregion = br\n\n[other]\nauthId = keep\n";
         let out = set(before, "default", &OURS);
         assert_eq!(
             String::from_utf8_lossy(&out),
-            "; comment\n[default]\nhost = https://h\nregion = br\nauthid = lower-case-is-not-ours\nuserId = u1\nauthId = t1\n\n[other]\nauthId = keep\n"
+            "; comment\n[default]\nhost = https://h\nregion = br\nuserId = u1\nauthId = t1\n\n[other]\nauthId = keep\n"
         );
         assert_eq!(get(&out, "other", "authId").as_deref(), Some("keep"));
         assert_eq!(get(&out, "default", "authId").as_deref(), Some("t1"));
+    }
+
+    #[test]
+    fn lower_cased_keys_from_configparser_are_respelled() {
+        let before = b"[default]\nhost = h\nuserid = old\nauthid = old\n";
+        let out = set(before, "default", &OURS);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "[default]\nhost = https://h\nuserId = u1\nauthId = t1\n"
+        );
+        assert_eq!(get(before, "default", "authId").as_deref(), Some("old"));
+        assert_eq!(
+            remove(before, "default", "authId"),
+            b"[default]\nhost = h\nuserid = old\n"
+        );
+    }
+
+    #[test]
+    fn crlf_files_stay_crlf() {
+        let out = set(b"[x]\r\na = 1\r\n", "default", &[("authId", "t")]);
+        assert_eq!(out, b"[x]\r\na = 1\r\n\r\n[default]\r\nauthId = t\r\n");
     }
 
     #[test]

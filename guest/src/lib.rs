@@ -18,7 +18,7 @@ use exports::konecty::session::api::Guest;
 use konecty::session::types as wit;
 
 use crate::api::Who;
-use crate::error::{Error, Reply};
+use crate::error::{Channel, Error, Reply};
 use crate::validate::BaseUrl;
 
 struct Component;
@@ -127,16 +127,11 @@ impl Guest for Component {
 
 /// Stops early, with a clear reason, when the namespace cannot send a code that way.
 fn offers_channel(options: &api::LoginOptions, who: &Who) -> Result<(), Error> {
+    let (email, whatsapp) = (options.email_otp_enabled, options.whatsapp_otp_enabled);
     match who {
-        _ if !options.email_otp_enabled && !options.whatsapp_otp_enabled => {
-            Err(Error::OtpNotEnabled)
-        }
-        Who::Email(_) if !options.email_otp_enabled => Err(Error::invalid(
-            "this namespace sends codes by WhatsApp only: use a phone number",
-        )),
-        Who::Phone(_) if !options.whatsapp_otp_enabled => Err(Error::invalid(
-            "this namespace sends codes by email only: use an email address",
-        )),
+        _ if !email && !whatsapp => Err(Error::OtpNotEnabled(None)),
+        Who::Email(_) if !email => Err(Error::OtpNotEnabled(Some(Channel::Whatsapp))),
+        Who::Phone(_) if !whatsapp => Err(Error::OtpNotEnabled(Some(Channel::Email))),
         _ => Ok(()),
     }
 }
@@ -161,7 +156,10 @@ impl From<Error> for wit::Error {
     fn from(err: Error) -> Self {
         match err {
             Error::InvalidInput(m) => wit::Error::InvalidInput(m),
-            Error::OtpNotEnabled => wit::Error::OtpNotEnabled,
+            Error::OtpNotEnabled(only) => wit::Error::OtpNotEnabled(only.map(|c| match c {
+                Channel::Email => wit::Channel::Email,
+                Channel::Whatsapp => wit::Channel::Whatsapp,
+            })),
             Error::Rejected(r) => wit::Error::Rejected(r.into()),
             Error::RateLimited(r) => wit::Error::RateLimited(r.into()),
             Error::Unauthorized(r) => wit::Error::Unauthorized(r.into()),

@@ -43,7 +43,8 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
         ];
         let before = read(CREDENTIALS_FILE)?.unwrap_or_default();
         let after = ini::set(&before, DEFAULT_SECTION, &keys);
-        let after = ini::set(&after, &host, &keys);
+        let section = section_for(&after, &host);
+        let after = ini::set(&after, &section, &keys);
         write_atomic(CREDENTIALS_FILE, &after)?;
     }
     if env_file {
@@ -59,20 +60,30 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
 }
 
 /// The stored session for `host`, or the default one. The credentials file wins over
-/// `.env` because it can hold several hosts.
+/// `.env` because it can hold several hosts. Empty values count as no session.
 pub fn load(host: Option<&BaseUrl>) -> Result<Option<Stored>> {
     let credentials = read(CREDENTIALS_FILE)?.unwrap_or_default();
     let env = read(ENV_FILE)?.unwrap_or_default();
     let wanted = host.map(BaseUrl::to_string);
+    let entry =
+        |section: &str, key: &str| ini::get(&credentials, section, key).filter(|v| !v.is_empty());
+    let default_host = entry(DEFAULT_SECTION, "host");
 
-    let section = wanted.as_deref().unwrap_or(DEFAULT_SECTION);
-    if let Some(token) = ini::get(&credentials, section, "authId") {
-        // The default section names its host; a host's own section is named by it.
-        let host = wanted
-            .clone()
-            .or_else(|| ini::get(&credentials, section, "host"));
-        if let Some(host) = host {
-            let user_id = ini::get(&credentials, section, "userId");
+    let mut candidates = Vec::new();
+    if let Some(wanted) = &wanted {
+        candidates.push((section_for(&credentials, wanted), wanted.clone()));
+    }
+    // The default section counts when no host was asked for, or when it names that host.
+    if let Some(default_host) = default_host
+        && wanted
+            .as_deref()
+            .is_none_or(|w| same_host(&default_host, w))
+    {
+        candidates.push((DEFAULT_SECTION.to_string(), default_host));
+    }
+    for (section, host) in candidates {
+        if let Some(token) = entry(&section, "authId") {
+            let user_id = entry(&section, "userId");
             return Ok(Some(Stored {
                 host,
                 token,
@@ -81,16 +92,16 @@ pub fn load(host: Option<&BaseUrl>) -> Result<Option<Stored>> {
         }
     }
 
-    let env_host = dotenv::get(&env, "KONECTY_URL");
-    let env_token = dotenv::get(&env, "KONECTY_TOKEN");
-    if let (Some(env_host), Some(token)) = (env_host, env_token) {
-        if wanted.as_deref().is_none_or(|w| same_host(&env_host, w)) {
-            return Ok(Some(Stored {
-                host: env_host,
-                token,
-                user_id: dotenv::get(&env, "KONECTY_USER_ID"),
-            }));
-        }
+    let env_value = |key: &str| dotenv::get(&env, key).filter(|v| !v.is_empty());
+    if let (Some(env_host), Some(token)) = (env_value("KONECTY_URL"), env_value("KONECTY_TOKEN"))
+        && wanted.as_deref().is_none_or(|w| same_host(&env_host, w))
+    {
+        let user_id = env_value("KONECTY_USER_ID");
+        return Ok(Some(Stored {
+            host: env_host,
+            token,
+            user_id,
+        }));
     }
     Ok(None)
 }
@@ -101,10 +112,16 @@ pub fn forget(host: &BaseUrl) -> Result<bool> {
     let mut removed = false;
 
     if let Some(before) = read(CREDENTIALS_FILE)? {
-        let mut after = ini::remove(&before, &host, "authId");
-        let default_host = ini::get(&after, DEFAULT_SECTION, "host");
-        if default_host.is_some_and(|h| same_host(&h, &host)) {
-            after = ini::remove(&after, DEFAULT_SECTION, "authId");
+        let mut after = before.clone();
+        for section in ini::section_names(&before) {
+            let names_host = if section == DEFAULT_SECTION {
+                ini::get(&before, DEFAULT_SECTION, "host").is_some_and(|h| same_host(&h, &host))
+            } else {
+                same_host(&section, &host)
+            };
+            if names_host {
+                after = ini::remove(&after, &section, "authId");
+            }
         }
         if after != before {
             write_atomic(CREDENTIALS_FILE, &after)?;
@@ -122,6 +139,15 @@ pub fn forget(host: &BaseUrl) -> Result<bool> {
         }
     }
     Ok(removed)
+}
+
+/// The section for `host`: an existing one named by the same base URL (written by hand,
+/// with capitals or a trailing slash), else the normalised URL.
+fn section_for(credentials: &[u8], host: &str) -> String {
+    ini::section_names(credentials)
+        .into_iter()
+        .find(|name| name != DEFAULT_SECTION && same_host(name, host))
+        .unwrap_or_else(|| host.to_string())
 }
 
 /// Compares base URLs as the guest normalises them; unparsable ones compare as text.

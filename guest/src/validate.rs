@@ -25,8 +25,8 @@ pub struct BaseUrl {
 
 impl BaseUrl {
     pub fn parse(text: &str) -> Result<Self> {
-        let bad =
-            |why: &str| Error::invalid(format!("host {text:?} is not a valid base URL: {why}"));
+        // The input is not repeated: it could hold a password (`https://user:pw@…`).
+        let bad = |why: &str| Error::invalid(format!("host is not a valid base URL: {why}"));
         let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(text, "https://") {
             (Scheme::Https, rest)
         } else if let Some(rest) = strip_prefix_ignore_case(text, "http://") {
@@ -44,7 +44,7 @@ impl BaseUrl {
         if authority.contains('@') {
             return Err(bad("it must not contain user info"));
         }
-        validate_authority(authority).map_err(|why| bad(why))?;
+        validate_authority(authority).map_err(&bad)?;
         let path = path.trim_end_matches('/');
         if !path
             .bytes()
@@ -131,7 +131,8 @@ fn validate_authority(authority: &str) -> core::result::Result<(), &'static str>
 /// characters.
 pub fn email(text: &str) -> Result<&str> {
     let bad = || Error::invalid("email must look like name@example.com");
-    if text.len() > MAX_EMAIL || text.chars().any(|c| c.is_control()) {
+    // U+FEFF counts as `\s` in the server's JavaScript regex but not in Rust.
+    if text.len() > MAX_EMAIL || text.chars().any(|c| c.is_control() || c == '\u{feff}') {
         return Err(bad());
     }
     let (local, domain) = text.split_once('@').ok_or_else(bad)?;

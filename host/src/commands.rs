@@ -13,8 +13,11 @@ use crate::policy::Timeouts;
 use crate::sandbox::{ApiError, Channel, ComponentSource, Grant, Identifier, Sandbox, SaveTargets};
 
 pub fn run(cli: &Cli) -> Result<Exit> {
-    if let Command::DevServer(args) = &cli.command {
-        return dev_server(args);
+    // These two make their own configuration: neither reads KONECTY_URL nor HOME.
+    match &cli.command {
+        Command::DevServer(args) => return dev_server(args),
+        Command::Demo => return demo(cli),
+        _ => {}
     }
     let config = Config::new(cli)?;
     match &cli.command {
@@ -31,8 +34,7 @@ pub fn run(cli: &Cli) -> Result<Exit> {
         }
         Command::Status => status(&config),
         Command::Logout => logout(&config),
-        Command::Demo => demo(cli, config),
-        Command::DevServer(_) => unreachable!("handled above"),
+        Command::DevServer(_) | Command::Demo => unreachable!("handled above"),
     }
 }
 
@@ -46,7 +48,7 @@ pub fn login_options(config: &Config) -> Result<Exit> {
     println!("  WhatsApp code: {}", on(methods.whatsapp_otp_enabled));
     println!("  password:      {}", on(methods.password_enabled));
     if !methods.email_otp_enabled && !methods.whatsapp_otp_enabled {
-        return Err(Failure::from(ApiError::OtpNotEnabled).into());
+        return Err(Failure::from(ApiError::OtpNotEnabled(None)).into());
     }
     Ok(Exit::Success)
 }
@@ -87,7 +89,7 @@ pub fn verify_otp(
     if targets != SaveTargets::empty() {
         call(&mut sandbox, |s| s.save_session(&session, targets))?;
     }
-    credentials_dir::tighten_files(&config.dir)?;
+    tighten(config)?;
     let name = session
         .name
         .as_deref()
@@ -95,7 +97,7 @@ pub fn verify_otp(
         .unwrap_or_else(|| "?".into());
     println!(
         "Logged in to {} as {name} (user id {}).",
-        session.host,
+        host.url,
         one_line(&session.user_id)
     );
     let dir = config.dir.display();
@@ -112,18 +114,16 @@ pub fn verify_otp(
 }
 
 pub fn status(config: &Config) -> Result<Exit> {
-    let mut sandbox = open(config, None)?;
-    let wanted = config.host.as_ref().map(|h| h.url.as_str());
-    let Some(stored) = call(&mut sandbox, |s| s.read_session(wanted))? else {
-        let which = wanted.map_or_else(|| "any host".to_string(), |h| h.to_string());
+    let host = session_host(config);
+    let mut sandbox = open(config, Some(&host))?;
+    let Some(stored) = call(&mut sandbox, |s| s.read_session(Some(&host.url)))? else {
         println!(
-            "Not logged in to {which}: no session stored in {}.",
+            "Not logged in to {}: no session stored in {}.",
+            host.url,
             config.dir.display()
         );
         return Ok(Exit::Refused);
     };
-    let host = stored_host(&stored.host)?;
-    sandbox.grant_origin(Some(host.origin.clone()));
     let check = call(&mut sandbox, |s| s.check_session(&host.url, &stored.token))?;
     if check.logged_in {
         let name = check
@@ -151,23 +151,10 @@ pub fn status(config: &Config) -> Result<Exit> {
 }
 
 pub fn logout(config: &Config) -> Result<Exit> {
-    let mut sandbox = open(config, None)?;
-    let host = match &config.host {
-        Some(host) => host.clone(),
-        None => match call(&mut sandbox, |s| s.read_session(None))? {
-            Some(stored) => stored_host(&stored.host)?,
-            None => {
-                println!(
-                    "No session stored in {}: nothing to log out.",
-                    config.dir.display()
-                );
-                return Ok(Exit::Success);
-            }
-        },
-    };
-    sandbox.grant_origin(Some(host.origin.clone()));
+    let host = session_host(config);
+    let mut sandbox = open(config, Some(&host))?;
     let outcome = call(&mut sandbox, |s| s.logout(&host.url))?;
-    credentials_dir::tighten_files(&config.dir)?;
+    tighten(config)?;
     let server = match (outcome.revoked_on_server, &outcome.server_message) {
         (true, _) => "revoked on the server".to_string(),
         (false, Some(message)) => format!("the server no longer knew it ({})", one_line(message)),
@@ -184,6 +171,23 @@ pub fn logout(config: &Config) -> Result<Exit> {
         println!("No session stored for {}: nothing to log out.", host.url);
     }
     Ok(Exit::Success)
+}
+
+/// For status and logout: --host or KONECTY_URL, else the stored default session's host
+/// (read by this process, never taken from the component), else the built-in default.
+fn session_host(config: &Config) -> Host {
+    if let Some(host) = &config.host {
+        return host.clone();
+    }
+    credentials_dir::stored_default_host(&config.dir)
+        .and_then(|url| Host::parse(&url).ok())
+        .unwrap_or_else(|| config.host_or_default())
+}
+
+/// Leaves the credential files 0600, whatever the component did.
+fn tighten(config: &Config) -> Result<()> {
+    credentials_dir::tighten_files(&config.dir)
+        .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")).into())
 }
 
 fn dev_server(args: &DevServerArgs) -> Result<Exit> {
@@ -220,17 +224,22 @@ fn dev_server(args: &DevServerArgs) -> Result<Exit> {
 }
 
 /// The whole flow against a built-in server, through the same sandbox and commands.
-fn demo(cli: &Cli, mut config: Config) -> Result<Exit> {
+fn demo(cli: &Cli) -> Result<Exit> {
     let server =
         DevServer::start(DevServerConfig::default()).context("cannot start the built-in server")?;
     let scratch = match &cli.dir {
         Some(_) => None,
         None => Some(ScratchDir::new()?),
     };
-    if let Some(scratch) = &scratch {
-        config.dir = scratch.0.clone();
-    }
-    config.host = Some(Host::parse(&server.url())?);
+    let config = Config {
+        host: Some(Host::parse(&server.url())?),
+        dir: cli
+            .dir
+            .clone()
+            .or_else(|| scratch.as_ref().map(|s| s.0.clone()))
+            .unwrap_or_default(),
+        component: cli.component.clone(),
+    };
     let email = "dev@example.com";
     let who = Identifier::Email(email.into());
     let show = |command: &str| println!("\n$ konecty-session --host {} {command}", server.url());
@@ -252,10 +261,14 @@ fn demo(cli: &Cli, mut config: Config) -> Result<Exit> {
     verify_otp(&config, &who, &code, SaveTargets::all())?;
     for file in [".env", "credentials"] {
         println!("\n{}/{file} (tokens hidden):", config.dir.display());
-        print!(
-            "{}",
-            hide_tokens(&std::fs::read_to_string(config.dir.join(file))?)
-        );
+        let path = config.dir.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::new(
+                Exit::Storage,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        print!("{}", hide_tokens(&text));
     }
     show("status");
     status(&config)?;
@@ -330,28 +343,17 @@ fn read_code(source: &CodeSource) -> Result<String> {
         return Ok(code.clone());
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the code from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Failure::new(
+            Exit::Usage,
+            format!("cannot read the code from standard input: {e}"),
+        )
+    })?;
     let code = line.trim();
     if code.is_empty() {
         return Err(Failure::new(Exit::Usage, "no code on standard input (--otp-stdin)").into());
     }
     Ok(code.to_string())
-}
-
-fn stored_host(url: &str) -> Result<Host> {
-    Host::parse(url).map_err(|_| {
-        Failure::new(
-            Exit::Storage,
-            format!(
-                "the stored session names an invalid host {:?}",
-                one_line(url)
-            ),
-        )
-        .into()
-    })
 }
 
 /// Prepares the credentials directory and loads the component with its grant.
@@ -371,16 +373,17 @@ fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
 }
 
 /// Calls the component; its error becomes a [`Failure`] that also says what the policy
-/// refused.
+/// refused during this call.
 fn call<T>(
     sandbox: &mut Sandbox,
     function: impl FnOnce(&mut Sandbox) -> Result<Result<T, ApiError>>,
 ) -> Result<T> {
+    let denied_before = sandbox.denials().len();
     match function(sandbox)? {
         Ok(value) => Ok(value),
         Err(err) => {
             let mut failure = Failure::from(err);
-            if let Some(denial) = sandbox.denials().last() {
+            if let Some(denial) = sandbox.denials().get(denied_before..).and_then(<[_]>::last) {
                 failure.message = format!("{} ({denial})", failure.message);
                 failure.exit = Exit::Unavailable;
             }

@@ -1,6 +1,7 @@
 //! The one directory the component is granted: created 0700, files left 0600.
 
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -53,4 +54,91 @@ pub fn tighten_files(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The host of the stored default session: `KONECTY_URL` in `.env`, else `host` in the
+/// `[default]` section of `credentials`. The host reads this itself, so that a component
+/// never chooses the origin it is granted.
+pub fn stored_default_host(dir: &Path) -> Option<String> {
+    let from_env = read_small(&dir.join(".env")).and_then(|text| {
+        text.lines().find_map(|line| {
+            let line = line.trim_start();
+            let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+            let value = line
+                .strip_prefix("KONECTY_URL")?
+                .trim_start()
+                .strip_prefix('=')?;
+            Some(unquote(value.trim()).to_string())
+        })
+    });
+    let from_credentials = || {
+        let text = read_small(&dir.join("credentials"))?;
+        let mut in_default = false;
+        text.lines().find_map(|line| {
+            let line = line.trim();
+            if line.starts_with('[') && line.ends_with(']') {
+                in_default = line[1..line.len() - 1].trim() == "default";
+                return None;
+            }
+            let (key, value) = line.split_once('=')?;
+            (in_default && key.trim().eq_ignore_ascii_case("host"))
+                .then(|| value.trim().to_string())
+        })
+    };
+    from_env
+        .filter(|h| !h.is_empty())
+        .or_else(from_credentials)
+        .filter(|h| !h.is_empty())
+}
+
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|v| v.strip_suffix(quote))
+        {
+            return inner;
+        }
+    }
+    value
+}
+
+/// A credential file's text, if it exists and is at most 1 MiB.
+fn read_small(path: &Path) -> Option<String> {
+    let mut text = String::new();
+    fs::File::open(path)
+        .ok()?
+        .take(1024 * 1024)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_host_comes_from_env_then_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(stored_default_host(dir.path()), None);
+        fs::write(
+            dir.path().join("credentials"),
+            "[other]\nhost = https://o\n[default]\nHost = https://d\n",
+        )
+        .unwrap();
+        assert_eq!(
+            stored_default_host(dir.path()).as_deref(),
+            Some("https://d")
+        );
+        fs::write(
+            dir.path().join(".env"),
+            "A=1\nexport KONECTY_URL = \"https://e\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            stored_default_host(dir.path()).as_deref(),
+            Some("https://e")
+        );
+    }
 }

@@ -295,10 +295,7 @@ fn route(
 }
 
 /// The identifier, lower-cased, and the user it names; or the server's error answer.
-fn identify<'a>(
-    config: &'a DevServerConfig,
-    body: &Value,
-) -> Result<(String, bool, usize), (u16, Value)> {
+fn identify(config: &DevServerConfig, body: &Value) -> Result<(String, bool, usize), (u16, Value)> {
     let email = body.get("email").and_then(Value::as_str);
     let phone = body.get("phoneNumber").and_then(Value::as_str);
     let (identifier, is_email) = match (email, phone) {

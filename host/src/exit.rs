@@ -3,7 +3,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use crate::sandbox::{ApiError, ServerReply};
+use crate::sandbox::{ApiError, Channel, ServerReply};
 
 /// Every exit code the binary uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +57,18 @@ impl From<ApiError> for Failure {
             InvalidInput(m) => {
                 Failure::new(Exit::Usage, format!("invalid input: {}", one_line(&m)))
             }
-            OtpNotEnabled => Failure::new(
+            OtpNotEnabled(None) => Failure::new(
                 Exit::Refused,
                 "this Konecty namespace has no OTP login enabled (neither email nor WhatsApp): \
                  konecty-session cannot open a session here",
+            ),
+            OtpNotEnabled(Some(Channel::Whatsapp)) => Failure::new(
+                Exit::Refused,
+                "this namespace sends codes by WhatsApp only: use --phone",
+            ),
+            OtpNotEnabled(Some(Channel::Email)) => Failure::new(
+                Exit::Refused,
+                "this namespace sends codes by email only: use --email",
             ),
             Rejected(r) => Failure::new(Exit::Refused, format!("the server refused: {}", said(&r))),
             RateLimited(r) => Failure::new(
@@ -134,7 +142,8 @@ mod tests {
         };
         let cases = [
             (ApiError::InvalidInput("x".into()), Exit::Usage),
-            (ApiError::OtpNotEnabled, Exit::Refused),
+            (ApiError::OtpNotEnabled(None), Exit::Refused),
+            (ApiError::OtpNotEnabled(Some(Channel::Email)), Exit::Refused),
             (ApiError::Rejected(reply()), Exit::Refused),
             (ApiError::RateLimited(reply()), Exit::Refused),
             (ApiError::Unauthorized(reply()), Exit::Refused),

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 use konecty_session::cli::Cli;
 use konecty_session::exit::{Exit, Failure, one_line};
 
@@ -19,6 +19,20 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version.
+            err.print()?;
+            return Ok(Exit::Success.into());
+        }
+        Err(err) => {
+            // clap's first line says what is wrong; its usage block is what --help is for.
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid usage");
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            return Err(Failure::new(Exit::Usage, format!("{message} (see --help)")).into());
+        }
+    };
     Ok(konecty_session::commands::run(&cli)?.into())
 }

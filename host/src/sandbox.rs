@@ -10,6 +10,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::exit::{Exit, Failure};
 use crate::policy::{Denial, HttpPolicy, Origin, Timeouts};
 
 wasmtime::component::bindgen!({ world: "session", path: "../wit" });
@@ -107,8 +108,12 @@ impl Sandbox {
             ComponentSource::Embedded => Component::new(&engine, GUEST_COMPONENT)
                 .map_err(anyhow::Error::from)
                 .context("cannot load the embedded component")?,
-            ComponentSource::File(path) => load_file(&engine, path)
-                .with_context(|| format!("cannot load component {}", path.display()))?,
+            ComponentSource::File(path) => load_file(&engine, path).map_err(|e| {
+                Failure::new(
+                    Exit::Usage,
+                    format!("cannot load component {}: {e:#}", path.display()),
+                )
+            })?,
         };
         refuse_excess_imports(&engine, &component)?;
 
@@ -122,8 +127,12 @@ impl Sandbox {
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
             .preopened_dir(&grant.dir, ".", FsPerms::ReadWrite)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot open {}", grant.dir.display()))?;
+            .map_err(|e| {
+                Failure::new(
+                    Exit::Storage,
+                    format!("cannot open {}: {e:#}", grant.dir.display()),
+                )
+            })?;
         let state = State {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
@@ -242,7 +251,10 @@ mod tests {
     fn the_embedded_component_is_under_300_kb() {
         let size = GUEST_COMPONENT.len();
         println!("embedded component: {size} bytes");
-        assert!(size < 300 * 1024, "the component is {size} bytes, over 300 KB");
+        assert!(
+            size < 300 * 1024,
+            "the component is {size} bytes, over 300 KB"
+        );
         assert!(GUEST_COMPONENT.starts_with(b"\0asm"), "not a wasm binary");
     }
 
@@ -251,8 +263,14 @@ mod tests {
         let engine = Engine::default();
         let component = Component::new(&engine, GUEST_COMPONENT).unwrap();
         refuse_excess_imports(&engine, &component).unwrap();
-        let imports: Vec<String> =
-            component.component_type().imports(&engine).map(|(name, _)| name.to_string()).collect();
-        assert!(!imports.iter().any(|i| i.starts_with("wasi:sockets")), "imports sockets: {imports:?}");
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(&engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        assert!(
+            !imports.iter().any(|i| i.starts_with("wasi:sockets")),
+            "imports sockets: {imports:?}"
+        );
     }
 }

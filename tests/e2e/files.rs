@@ -10,8 +10,9 @@ fn other_env_lines_are_kept_byte_for_byte() {
     home.write(".env", before);
     let token = home.login(&server);
     let after = home.read(".env");
+    // `export ` and CRLF stay; added lines follow the file's first line ending.
     let expected = format!(
-        "# my settings\r\nOTHER=1\r\nKONECTY_TOKEN={token}\n\nPATH_EXTRA=\"a b\"\nKONECTY_URL={}\nKONECTY_USER_ID=devUser0000000001\n",
+        "# my settings\r\nOTHER=1\r\nexport KONECTY_TOKEN={token}\n\nPATH_EXTRA=\"a b\"\r\nKONECTY_URL={}\r\nKONECTY_USER_ID=devUser0000000001\r\n",
         server.url()
     );
     assert_eq!(after, expected);
@@ -194,4 +195,50 @@ fn an_unwritable_file_is_a_storage_error_and_the_other_file_is_untouched() {
     .says("credential files")
     .one_error_line();
     assert_eq!(home.read(".env"), "OTHER=1\n");
+}
+
+#[test]
+fn a_file_written_by_the_reference_script_is_repaired_not_duplicated() {
+    // login.py lets configparser lower-case keys, and people write sections with a slash.
+    let server = konecty();
+    let home = Home::new();
+    let host = server.url();
+    home.write(
+        "credentials",
+        &format!("[default]\nhost = {host}\nuserid = old\nauthid = old\n\n[{host}/]\nhost = {host}\nauthid = old\n"),
+    );
+    let token = home.login(&server);
+    let after = home.read("credentials");
+    let expected = format!(
+        "[default]\nhost = {host}\nuserId = devUser0000000001\nauthId = {token}\n\n[{host}/]\nhost = {host}\nauthId = {token}\nuserId = devUser0000000001\n"
+    );
+    assert_eq!(after, expected);
+
+    home.run(&["--host", &host, "logout"]).expect(OK);
+    let after = home.read("credentials");
+    assert!(
+        !after.to_lowercase().contains("authid"),
+        "a token survived logout:\n{after}"
+    );
+}
+
+#[test]
+fn empty_stored_values_are_no_session() {
+    let server = konecty();
+    let home = Home::new();
+    home.write(
+        ".env",
+        &format!("KONECTY_URL={}\nKONECTY_TOKEN=\n", server.url()),
+    );
+    home.write(
+        "credentials",
+        &format!("[default]\nhost = {}\nauthId =\n", server.url()),
+    );
+    home.run(&["status"])
+        .expect(REFUSED)
+        .says("no session stored");
+    assert!(
+        server.requests().is_empty(),
+        "nothing to check, nothing sent"
+    );
 }

@@ -156,7 +156,7 @@ fn a_disabled_channel_points_to_the_other_one() {
     });
     let home = Home::new();
     home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
-        .expect(USAGE)
+        .expect(REFUSED)
         .says("WhatsApp only");
 }
 
@@ -484,5 +484,15 @@ fn the_demo_runs_the_whole_flow_and_hides_secrets() {
         .says("KONECTY_TOKEN=<hidden>")
         .says("authId=<hidden>")
         .says("Done");
+    for line in demo
+        .stdout
+        .lines()
+        .filter(|l| l.contains("KONECTY_TOKEN") || l.contains("authId"))
+    {
+        assert!(
+            line.ends_with("=<hidden>"),
+            "the demo showed a token: {line:?}"
+        );
+    }
     assert!(!home.dir().exists(), "the demo leaves ~/.konecty alone");
 }

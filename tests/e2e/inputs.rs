@@ -60,6 +60,11 @@ fn phones_not_in_e164_are_refused() {
         "+",
     ] {
         refused_before_sending(&["request-otp", "--phone", phone], None, "E.164");
+        refused_before_sending(
+            &["verify-otp", "--phone", phone, "--otp", "123456"],
+            None,
+            "E.164",
+        );
     }
 }
 
@@ -104,20 +109,26 @@ fn bad_hosts_are_refused() {
 #[test]
 fn usage_errors_exit_2() {
     let home = Home::new();
-    home.run(&["request-otp"]).expect(USAGE);
-    home.run(&["request-otp", "--email", EMAIL, "--phone", PHONE])
-        .expect(USAGE);
-    home.run(&["verify-otp", "--email", EMAIL]).expect(USAGE);
-    home.run(&[
-        "verify-otp",
-        "--email",
-        EMAIL,
-        "--otp",
-        "123456",
-        "--otp-stdin",
-    ])
-    .expect(USAGE);
-    home.run(&["no-such-command"]).expect(USAGE);
+    for args in [
+        &["request-otp"][..],
+        &["request-otp", "--email", EMAIL, "--phone", PHONE],
+        &["verify-otp", "--email", EMAIL],
+        &[
+            "verify-otp",
+            "--email",
+            EMAIL,
+            "--otp",
+            "123456",
+            "--otp-stdin",
+        ],
+        &["no-such-command"],
+        &[],
+    ] {
+        home.run(args)
+            .expect(USAGE)
+            .says("see --help")
+            .one_error_line();
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! A hostile component run with `--component` under the same policy as ours: every attempt
 //! to leave the sandbox is refused, and the other side receives nothing.
 
-use konecty_session_test_components::HOSTILE_COMPONENT;
+use konecty_session_test_components::{HOSTILE_COMPONENT, SOCKETS_COMPONENT};
 
 use crate::support::*;
 
@@ -131,6 +131,103 @@ fn files_outside_the_directory_cannot_be_read_or_written() {
     assert_eq!(server.hits(), 0);
 }
 
+#[cfg(unix)]
+#[test]
+fn raw_filesystem_calls_cannot_leave_the_directory() {
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    let secret = home.root().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
+    std::fs::create_dir_all(home.dir()).unwrap();
+    std::os::unix::fs::symlink(&secret, home.file("link-out")).unwrap();
+    std::os::unix::fs::symlink("../secret.txt", home.file("relative-link-out")).unwrap();
+    let absolute = format!("open-at={}", secret.display());
+    for attempt in [
+        "open-at=../secret.txt",
+        absolute.as_str(),
+        "open-at=/etc/passwd",
+        "open-at=link-out",
+        "open-at=relative-link-out",
+    ] {
+        probe(&home, &server.url(), attempt, &[])
+            .expect(STORAGE)
+            .says("not-permitted")
+            .never_says("BREACH")
+            .never_says("TOP-SECRET-CONTENT");
+    }
+    home.write("inside.txt", "visible");
+    probe(&home, &server.url(), "open-at=inside.txt", &[])
+        .expect(OK)
+        .says("BREACH: opened inside.txt: visible");
+}
+
+#[test]
+fn stdin_is_closed_to_the_component() {
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    home.run_with(
+        &[
+            "--component",
+            HOSTILE_COMPONENT,
+            "--host",
+            &server.url(),
+            "request-otp",
+            "--email",
+            "stdin",
+        ],
+        Some("CANARY-STDIN\n"),
+        &[],
+    )
+    .expect(UNAVAILABLE)
+    .says("stdin is empty")
+    .never_says("CANARY");
+}
+
+#[test]
+fn status_grants_the_hosts_origin_not_the_one_the_component_names() {
+    let granted = konecty();
+    let other = CannedServer::json("200 OK", r#"{"logged":true}"#);
+    let home = Home::new();
+    home.write("steer.txt", &format!("{}/rest/auth/info", other.url()));
+    home.run(&[
+        "--component",
+        HOSTILE_COMPONENT,
+        "--host",
+        &granted.url(),
+        "status",
+    ])
+    .expect(UNAVAILABLE)
+    .says("blocked by the sandbox")
+    .never_says("BREACH");
+    // Without --host, the host reads the default host from the files itself.
+    home.write(".env", &format!("KONECTY_URL={}\n", granted.url()));
+    home.run(&["--component", HOSTILE_COMPONENT, "status"])
+        .expect(UNAVAILABLE)
+        .never_says("BREACH");
+    assert_eq!(
+        other.hits(),
+        0,
+        "the origin named by the component received requests"
+    );
+}
+
+#[test]
+fn a_component_that_imports_sockets_is_refused_before_it_runs() {
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    home.run(&[
+        "--component",
+        SOCKETS_COMPONENT,
+        "--host",
+        &server.url(),
+        "login-options",
+    ])
+    .expect(UNAVAILABLE)
+    .says("refusing the component: it imports wasi:sockets/")
+    .one_error_line();
+    assert_eq!(server.hits(), 0);
+}
+
 #[test]
 fn files_inside_the_directory_are_reachable() {
     // Guards the test above: the same probe succeeds inside the grant.
@@ -166,10 +263,10 @@ fn a_file_that_is_not_a_component_is_refused_clearly() {
     let bogus = home.root().join("bogus.wasm");
     std::fs::write(&bogus, b"not wasm at all").unwrap();
     home.run(&["--component", bogus.to_str().unwrap(), "login-options"])
-        .expect(UNAVAILABLE)
+        .expect(USAGE)
         .says("cannot load component")
         .one_error_line();
     home.run(&["--component", "/no/such/file.wasm", "login-options"])
-        .expect(UNAVAILABLE)
+        .expect(USAGE)
         .says("cannot load component");
 }

@@ -174,7 +174,10 @@ impl Home {
 /// The `KONECTY_TOKEN` value of a `.env` text.
 pub fn token_in(env: &str) -> String {
     env.lines()
-        .find_map(|line| line.strip_prefix("KONECTY_TOKEN="))
+        .find_map(|line| {
+            line.trim_start_matches("export ")
+                .strip_prefix("KONECTY_TOKEN=")
+        })
         .unwrap_or_else(|| panic!("no KONECTY_TOKEN in {env:?}"))
         .to_string()
 }

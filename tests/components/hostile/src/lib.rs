@@ -3,12 +3,16 @@
 //! so a test that sees `BREACH` knows the sandbox let something through.
 //!
 //! Probes: `other-origin=URL`, `follow-redirect` (GET <host>/redirect, then its Location),
-//! `read=PATH`, `write=PATH`, `env`.
+//! `read=PATH` and `write=PATH` (through std, whose libc maps absolute paths into the
+//! preopen), `open-at=PATH` (the raw `wasi:filesystem` call on the preopened directory, so
+//! that absolute paths and `..` reach the host's checks as they are), `env`, `stdin`.
 
 wit_bindgen::generate!({ world: "session", path: "../../../wit" });
 
 use exports::konecty::session::api::Guest;
 use konecty::session::types::*;
+use wasip2::filesystem::preopens;
+use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{ErrorCode, Fields, Method, OutgoingRequest, Scheme};
 
@@ -99,6 +103,35 @@ impl Guest for Hostile {
                 Err(err) => Err(Error::Storage(format!("write {path}: {err}"))),
             };
         }
+        if let Some(path) = probe.strip_prefix("open-at=") {
+            let directories = preopens::get_directories();
+            let Some((dir, _)) = directories.first() else {
+                return Err(Error::Storage("no preopened directory".into()));
+            };
+            let file = dir
+                .open_at(
+                    PathFlags::SYMLINK_FOLLOW,
+                    path,
+                    OpenFlags::empty(),
+                    DescriptorFlags::READ,
+                )
+                .map_err(|code| Error::Storage(format!("open-at {path}: {code:?}")))?;
+            let (bytes, _) = file
+                .read(4096, 0)
+                .map_err(|code| Error::Storage(format!("read {path}: {code:?}")))?;
+            return breach(format!(
+                "opened {path}: {}",
+                String::from_utf8_lossy(&bytes)
+            ));
+        }
+        if probe == "stdin" {
+            let mut input = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut input);
+            if input.is_empty() {
+                return Err(Error::Denied("stdin is empty".into()));
+            }
+            return breach(format!("stdin: {input}"));
+        }
         if probe == "env" {
             let vars: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
             let args: Vec<String> = std::env::args().collect();
@@ -120,12 +153,24 @@ impl Guest for Hostile {
         not_a_probe()
     }
 
+    /// Claims a session for the origin named in `steer.txt`, hoping the host grants it.
     fn read_session(_: Option<String>) -> Result<Option<StoredSession>, Error> {
-        not_a_probe()
+        let target =
+            std::fs::read_to_string("steer.txt").map_err(|e| Error::Storage(e.to_string()))?;
+        let target = target.trim().to_string();
+        Ok(Some(StoredSession {
+            host: target.clone(),
+            token: target,
+            user_id: None,
+        }))
     }
 
-    fn check_session(_: String, _: String) -> Result<SessionCheck, Error> {
-        not_a_probe()
+    /// Tries to reach the URL it smuggled in as the token.
+    fn check_session(_: String, token: String) -> Result<SessionCheck, Error> {
+        let (status, _) = get(&token)?;
+        Err(Error::BadResponse(format!(
+            "BREACH: reached {token} (HTTP {status})"
+        )))
     }
 
     fn logout(_: String) -> Result<LogoutOutcome, Error> {
