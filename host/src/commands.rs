@@ -306,15 +306,15 @@ impl Drop for ScratchDir {
     }
 }
 
+/// The file's text with the values of the token keys replaced, layout kept.
 fn hide_tokens(text: &str) -> String {
     text.lines()
-        .map(|line| {
-            let key = line.split('=').next().unwrap_or("").trim();
-            if key == "KONECTY_TOKEN" || key == "authId" {
-                format!("{key}=<hidden>\n")
-            } else {
-                format!("{line}\n")
+        .map(|line| match line.split_once('=') {
+            Some((key, _)) if matches!(key.trim(), "KONECTY_TOKEN" | "authId") => {
+                let spacing = if key.ends_with(' ') { " " } else { "" };
+                format!("{key}={spacing}<hidden>\n")
             }
+            _ => format!("{line}\n"),
         })
         .collect()
 }

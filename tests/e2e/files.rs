@@ -88,19 +88,8 @@ fn loose_modes_are_tightened() {
 fn the_code_is_stored_nowhere_and_no_temporary_files_remain() {
     let server = konecty();
     let home = Home::new();
-    home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
-        .expect(OK);
-    let code = server.code_for(EMAIL).unwrap();
-    home.run(&[
-        "--host",
-        &server.url(),
-        "verify-otp",
-        "--email",
-        EMAIL,
-        "--otp",
-        &code,
-    ])
-    .expect(OK);
+    let code = home.request_code(&server);
+    home.verify(&server, &code, &[]).expect(OK);
     let mut names = Vec::new();
     for entry in std::fs::read_dir(home.dir()).unwrap() {
         let entry = entry.unwrap();
@@ -124,26 +113,13 @@ fn the_code_is_stored_nowhere_and_no_temporary_files_remain() {
 #[test]
 fn no_env_and_no_credentials_skip_their_file() {
     let server = konecty();
-    let host = server.url();
     for (flag, written, skipped) in [
         ("--no-env", "credentials", ".env"),
         ("--no-credentials", ".env", "credentials"),
     ] {
         let home = Home::new();
-        home.run(&["--host", &host, "request-otp", "--email", EMAIL])
-            .expect(OK);
-        let code = server.code_for(EMAIL).unwrap();
-        home.run(&[
-            "--host",
-            &host,
-            "verify-otp",
-            "--email",
-            EMAIL,
-            "--otp",
-            &code,
-            flag,
-        ])
-        .expect(OK);
+        let code = home.request_code(&server);
+        home.verify(&server, &code, &[flag]).expect(OK);
         assert!(
             home.file(written).exists() && !home.file(skipped).exists(),
             "{flag}: wrote the wrong files"
@@ -179,21 +155,11 @@ fn an_unwritable_file_is_a_storage_error_and_the_other_file_is_untouched() {
     let home = Home::new();
     std::fs::create_dir_all(home.file("credentials")).unwrap();
     home.write(".env", "OTHER=1\n");
-    home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
-        .expect(OK);
-    let code = server.code_for(EMAIL).unwrap();
-    home.run(&[
-        "--host",
-        &server.url(),
-        "verify-otp",
-        "--email",
-        EMAIL,
-        "--otp",
-        &code,
-    ])
-    .expect(STORAGE)
-    .says("credential files")
-    .one_error_line();
+    let code = home.request_code(&server);
+    home.verify(&server, &code, &[])
+        .expect(STORAGE)
+        .says("credential files")
+        .one_error_line();
     assert_eq!(home.read(".env"), "OTHER=1\n");
 }
 

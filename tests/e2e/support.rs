@@ -148,25 +148,43 @@ impl Home {
         }
     }
 
-    /// Requests and verifies a code for `EMAIL` against `server`; returns the stored token.
-    pub fn login(&self, server: &DevServer) -> String {
-        let host = server.url();
-        self.run(&["--host", &host, "request-otp", "--email", EMAIL])
+    /// Asks `server` to send `EMAIL` a code; returns the code.
+    pub fn request_code(&self, server: &DevServer) -> String {
+        self.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
             .expect(OK);
-        let code = server.code_for(EMAIL).expect("the server issued a code");
-        self.run_with(
-            &[
-                "--host",
-                &host,
-                "verify-otp",
-                "--email",
-                EMAIL,
-                "--otp-stdin",
-            ],
-            Some(&code),
-            &[],
-        )
-        .expect(OK);
+        server.code_for(EMAIL).expect("the server issued a code")
+    }
+
+    /// `verify-otp --email EMAIL --otp CODE` against `server`, with `extra` flags.
+    pub fn verify(&self, server: &DevServer, code: &str, extra: &[&str]) -> Outcome {
+        let host = server.url();
+        let mut args = vec![
+            "--host",
+            &host,
+            "verify-otp",
+            "--email",
+            EMAIL,
+            "--otp",
+            code,
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// Requests and verifies a code for `EMAIL` (from stdin, as agents do); returns the
+    /// stored token.
+    pub fn login(&self, server: &DevServer) -> String {
+        let code = self.request_code(server);
+        let host = server.url();
+        let args = [
+            "--host",
+            &host,
+            "verify-otp",
+            "--email",
+            EMAIL,
+            "--otp-stdin",
+        ];
+        self.run_with(&args, Some(&code), &[]).expect(OK);
         token_in(&self.read(".env"))
     }
 }
