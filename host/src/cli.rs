@@ -165,7 +165,9 @@ impl Host {
 
 impl Config {
     pub fn new(cli: &Cli) -> anyhow::Result<Config> {
-        let host = cli.host.as_deref().map(Host::parse).transpose()?;
+        // An exported but empty KONECTY_URL counts as unset, as in the SDKs.
+        let given = cli.host.as_deref().filter(|h| !h.is_empty());
+        let host = given.map(Host::parse).transpose()?;
         let dir = match &cli.dir {
             Some(dir) => dir.clone(),
             None => crate::credentials_dir::default_dir()

@@ -89,7 +89,7 @@ fn the_code_is_stored_nowhere_and_no_temporary_files_remain() {
     let server = konecty();
     let home = Home::new();
     let code = home.request_code(&server);
-    home.verify(&server, &code, &[]).expect(OK);
+    home.verify(&server.url(), &code, &[]).expect(OK);
     let mut names = Vec::new();
     for entry in std::fs::read_dir(home.dir()).unwrap() {
         let entry = entry.unwrap();
@@ -119,7 +119,7 @@ fn no_env_and_no_credentials_skip_their_file() {
     ] {
         let home = Home::new();
         let code = home.request_code(&server);
-        home.verify(&server, &code, &[flag]).expect(OK);
+        home.verify(&server.url(), &code, &[flag]).expect(OK);
         assert!(
             home.file(written).exists() && !home.file(skipped).exists(),
             "{flag}: wrote the wrong files"
@@ -133,16 +133,7 @@ fn a_failed_login_leaves_the_files_as_they_were() {
     let home = Home::new();
     home.login(&server);
     let (env, credentials) = (home.read(".env"), home.read("credentials"));
-    home.run(&[
-        "--host",
-        &server.url(),
-        "verify-otp",
-        "--email",
-        EMAIL,
-        "--otp",
-        "123456",
-    ])
-    .expect(REFUSED);
+    home.verify(&server.url(), "123456", &[]).expect(REFUSED);
     assert_eq!(
         (home.read(".env"), home.read("credentials")),
         (env, credentials)
@@ -156,7 +147,7 @@ fn an_unwritable_file_is_a_storage_error_and_the_other_file_is_untouched() {
     std::fs::create_dir_all(home.file("credentials")).unwrap();
     home.write(".env", "OTHER=1\n");
     let code = home.request_code(&server);
-    home.verify(&server, &code, &[])
+    home.verify(&server.url(), &code, &[])
         .expect(STORAGE)
         .says("credential files")
         .one_error_line();

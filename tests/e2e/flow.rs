@@ -166,12 +166,12 @@ fn wrong_code_is_refused_and_the_right_one_still_works() {
     let home = Home::new();
     let code = home.request_code(&server);
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    home.verify(&server, wrong, &[])
+    home.verify(&server.url(), wrong, &[])
         .expect(REFUSED)
         .says("Invalid OTP code")
         .one_error_line();
     assert!(!home.file(".env").exists(), "a refused code writes nothing");
-    home.verify(&server, &code, &[]).expect(OK);
+    home.verify(&server.url(), &code, &[]).expect(OK);
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn an_expired_code_is_refused() {
     let home = Home::new();
     let code = home.request_code(&server);
     server.advance_clock(Duration::from_secs(5 * 60 + 1));
-    home.verify(&server, &code, &[])
+    home.verify(&server.url(), &code, &[])
         .expect(REFUSED)
         .says("OTP not found or expired");
 }
@@ -192,11 +192,11 @@ fn three_wrong_tries_lock_the_code() {
     let code = home.request_code(&server);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..3 {
-        home.verify(&server, wrong, &[])
+        home.verify(&server.url(), wrong, &[])
             .expect(REFUSED)
             .says("Invalid OTP code");
     }
-    home.verify(&server, &code, &[])
+    home.verify(&server.url(), &code, &[])
         .expect(REFUSED)
         .says("Maximum verification attempts exceeded");
 }
@@ -245,35 +245,19 @@ fn an_html_502_is_a_server_fault() {
         .expect(UNAVAILABLE)
         .says("HTTP 502")
         .one_error_line();
-    home.run(&[
-        "--host",
-        &proxy.url(),
-        "verify-otp",
-        "--email",
-        EMAIL,
-        "--otp",
-        "123456",
-    ])
-    .expect(UNAVAILABLE)
-    .says("HTTP 502");
+    home.verify(&proxy.url(), "123456", &[])
+        .expect(UNAVAILABLE)
+        .says("HTTP 502");
 }
 
 #[test]
 fn truncated_json_is_a_bad_response() {
     let server = CannedServer::json("200 OK", r#"{"success": true, "authId": "abc"#);
     let home = Home::new();
-    home.run(&[
-        "--host",
-        &server.url(),
-        "verify-otp",
-        "--email",
-        EMAIL,
-        "--otp",
-        "123456",
-    ])
-    .expect(UNAVAILABLE)
-    .says("cut short")
-    .one_error_line();
+    home.verify(&server.url(), "123456", &[])
+        .expect(UNAVAILABLE)
+        .says("cut short")
+        .one_error_line();
     home.run(&["--host", &server.url(), "login-options"])
         .expect(UNAVAILABLE)
         .says("cut short");
@@ -302,17 +286,9 @@ fn a_token_that_could_inject_shell_code_is_refused() {
         r#"{"success":true,"logged":true,"authId":"$(touch /tmp/pwned)","user":{"_id":"u1"}}"#;
     let server = CannedServer::json("200 OK", body);
     let home = Home::new();
-    home.run(&[
-        "--host",
-        &server.url(),
-        "verify-otp",
-        "--email",
-        EMAIL,
-        "--otp",
-        "123456",
-    ])
-    .expect(UNAVAILABLE)
-    .says("unexpected shape");
+    home.verify(&server.url(), "123456", &[])
+        .expect(UNAVAILABLE)
+        .says("unexpected shape");
     assert!(!home.file(".env").exists(), "nothing is written");
 }
 
@@ -445,4 +421,12 @@ fn the_demo_runs_the_whole_flow_and_hides_secrets() {
         );
     }
     assert!(!home.dir().exists(), "the demo leaves ~/.konecty alone");
+}
+
+#[test]
+fn an_empty_konecty_url_counts_as_unset() {
+    let home = Home::new();
+    home.run_with(&["status"], None, &[("KONECTY_URL", "")])
+        .expect(REFUSED)
+        .says("http://localhost:3000");
 }

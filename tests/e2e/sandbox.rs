@@ -22,6 +22,18 @@ fn probe(home: &Home, host: &str, probe: &str, env: &[(&str, &str)]) -> Outcome 
     )
 }
 
+/// Puts `secret.txt` beside the credentials directory, and two symlinks to it inside
+/// (`link-out` absolute, `relative-link-out` relative); returns the secret's path.
+#[cfg(unix)]
+fn plant_secret(home: &Home) -> std::path::PathBuf {
+    let secret = home.root().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
+    std::fs::create_dir_all(home.dir()).unwrap();
+    std::os::unix::fs::symlink(&secret, home.file("link-out")).unwrap();
+    std::os::unix::fs::symlink("../secret.txt", home.file("relative-link-out")).unwrap();
+    secret
+}
+
 #[test]
 fn the_hostile_component_is_run_at_all() {
     // Guards the other tests: a probe the sandbox allows must come back as a BREACH report.
@@ -91,15 +103,13 @@ fn a_redirect_to_another_origin_cannot_be_followed() {
 fn files_outside_the_directory_cannot_be_read_or_written() {
     let server = CannedServer::json("200 OK", "{}");
     let home = Home::new();
-    let secret = home.root().join("secret.txt");
-    std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
-    std::fs::create_dir_all(home.dir()).unwrap();
-    std::os::unix::fs::symlink(&secret, home.file("link-out")).unwrap();
+    let secret = plant_secret(&home);
     let absolute = format!("read={}", secret.display());
     for attempt in [
         "read=../secret.txt",
         absolute.as_str(),
         "read=link-out",
+        "read=relative-link-out",
         "read=/etc/passwd",
         "read=../../../../etc/passwd",
     ] {
@@ -136,11 +146,7 @@ fn files_outside_the_directory_cannot_be_read_or_written() {
 fn raw_filesystem_calls_cannot_leave_the_directory() {
     let server = CannedServer::json("200 OK", "{}");
     let home = Home::new();
-    let secret = home.root().join("secret.txt");
-    std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
-    std::fs::create_dir_all(home.dir()).unwrap();
-    std::os::unix::fs::symlink(&secret, home.file("link-out")).unwrap();
-    std::os::unix::fs::symlink("../secret.txt", home.file("relative-link-out")).unwrap();
+    let secret = plant_secret(&home);
     let absolute = format!("open-at={}", secret.display());
     for attempt in [
         "open-at=../secret.txt",

@@ -155,12 +155,11 @@ impl Home {
         server.code_for(EMAIL).expect("the server issued a code")
     }
 
-    /// `verify-otp --email EMAIL --otp CODE` against `server`, with `extra` flags.
-    pub fn verify(&self, server: &DevServer, code: &str, extra: &[&str]) -> Outcome {
-        let host = server.url();
+    /// `verify-otp --email EMAIL --otp CODE` against `host`, with `extra` flags.
+    pub fn verify(&self, host: &str, code: &str, extra: &[&str]) -> Outcome {
         let mut args = vec![
             "--host",
-            &host,
+            host,
             "verify-otp",
             "--email",
             EMAIL,
