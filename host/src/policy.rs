@@ -127,10 +127,6 @@ impl HttpPolicy {
         }
     }
 
-    pub fn grant(&mut self, origin: Option<Origin>) {
-        self.granted = origin;
-    }
-
     /// What was refused so far, oldest first.
     pub fn denials(&self) -> &[Denial] {
         &self.denials

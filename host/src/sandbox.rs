@@ -146,11 +146,6 @@ impl Sandbox {
         Ok(Sandbox { store, session })
     }
 
-    /// Changes the origin later calls may reach (status learns it from the stored session).
-    pub fn grant_origin(&mut self, origin: Option<Origin>) {
-        self.store.data_mut().policy.grant(origin);
-    }
-
     /// The requests the policy refused so far.
     pub fn denials(&self) -> &[Denial] {
         self.store.data().policy.denials()
