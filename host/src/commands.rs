@@ -40,7 +40,7 @@ pub fn run(cli: &Cli) -> Result<Exit> {
 
 pub fn login_options(config: &Config) -> Result<Exit> {
     let host = config.host_or_default();
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, &host)?;
     let methods = call(&mut sandbox, |s| s.login_options(&host.url))?;
     let on = |enabled: bool| if enabled { "enabled" } else { "off" };
     println!("Login options for {}:", host.url);
@@ -55,7 +55,7 @@ pub fn login_options(config: &Config) -> Result<Exit> {
 
 pub fn request_otp(config: &Config, who: &Identifier) -> Result<Exit> {
     let host = config.host_or_default();
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, &host)?;
     let sent = call(&mut sandbox, |s| s.request_otp(&host.url, who))?;
     let channel = match sent.channel {
         Channel::Email => "email",
@@ -84,22 +84,13 @@ pub fn verify_otp(
     targets: SaveTargets,
 ) -> Result<Exit> {
     let host = config.host_or_default();
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, &host)?;
     let session = call(&mut sandbox, |s| s.verify_otp(&host.url, who, code))?;
     if targets != SaveTargets::empty() {
         call(&mut sandbox, |s| s.save_session(&session, targets))?;
     }
     tighten(config)?;
-    let name = session
-        .name
-        .as_deref()
-        .map(one_line)
-        .unwrap_or_else(|| "?".into());
-    println!(
-        "Logged in to {} as {name} (user id {}).",
-        host.url,
-        one_line(&session.user_id)
-    );
+    print_logged_in(&host, session.name.as_deref(), &session.user_id);
     let dir = config.dir.display();
     match (
         targets.contains(SaveTargets::ENV_FILE),
@@ -115,7 +106,7 @@ pub fn verify_otp(
 
 pub fn status(config: &Config) -> Result<Exit> {
     let host = session_host(config);
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, &host)?;
     let Some(stored) = call(&mut sandbox, |s| s.read_session(Some(&host.url)))? else {
         println!(
             "Not logged in to {}: no session stored in {}.",
@@ -126,20 +117,11 @@ pub fn status(config: &Config) -> Result<Exit> {
     };
     let check = call(&mut sandbox, |s| s.check_session(&host.url, &stored.token))?;
     if check.logged_in {
-        let name = check
-            .name
-            .as_deref()
-            .map(one_line)
-            .unwrap_or_else(|| "?".into());
         let id = check
             .user_id
             .or(stored.user_id)
             .unwrap_or_else(|| "?".into());
-        println!(
-            "Logged in to {} as {name} (user id {}).",
-            host.url,
-            one_line(&id)
-        );
+        print_logged_in(&host, check.name.as_deref(), &id);
         Ok(Exit::Success)
     } else {
         println!(
@@ -152,7 +134,7 @@ pub fn status(config: &Config) -> Result<Exit> {
 
 pub fn logout(config: &Config) -> Result<Exit> {
     let host = session_host(config);
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, &host)?;
     let outcome = call(&mut sandbox, |s| s.logout(&host.url))?;
     tighten(config)?;
     let server = match (outcome.revoked_on_server, &outcome.server_message) {
@@ -171,6 +153,15 @@ pub fn logout(config: &Config) -> Result<Exit> {
         println!("No session stored for {}: nothing to log out.", host.url);
     }
     Ok(Exit::Success)
+}
+
+fn print_logged_in(host: &Host, name: Option<&str>, user_id: &str) {
+    let name = name.map(one_line).unwrap_or_else(|| "?".into());
+    println!(
+        "Logged in to {} as {name} (user id {}).",
+        host.url,
+        one_line(user_id)
+    );
 }
 
 /// For status and logout: --host or KONECTY_URL, else the stored default session's host
@@ -227,17 +218,17 @@ fn dev_server(args: &DevServerArgs) -> Result<Exit> {
 fn demo(cli: &Cli) -> Result<Exit> {
     let server =
         DevServer::start(DevServerConfig::default()).context("cannot start the built-in server")?;
-    let scratch = match &cli.dir {
-        Some(_) => None,
-        None => Some(ScratchDir::new()?),
+    // Without --dir, a private temporary directory, removed when the demo ends.
+    let (dir, _scratch) = match &cli.dir {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let scratch = ScratchDir::new()?;
+            (scratch.0.clone(), Some(scratch))
+        }
     };
     let config = Config {
         host: Some(Host::parse(&server.url())?),
-        dir: cli
-            .dir
-            .clone()
-            .or_else(|| scratch.as_ref().map(|s| s.0.clone()))
-            .unwrap_or_default(),
+        dir,
         component: cli.component.clone(),
     };
     let email = "dev@example.com";
@@ -357,7 +348,7 @@ fn read_code(source: &CodeSource) -> Result<String> {
 }
 
 /// Prepares the credentials directory and loads the component with its grant.
-fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
+fn open(config: &Config, host: &Host) -> Result<Sandbox> {
     credentials_dir::prepare(&config.dir)
         .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
     let source = match &config.component {
@@ -366,7 +357,7 @@ fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
     };
     let grant = Grant {
         dir: config.dir.clone(),
-        origin: host.map(|h| h.origin.clone()),
+        origin: Some(host.origin.clone()),
         timeouts: Timeouts::default(),
     };
     Sandbox::new(source, grant)

@@ -21,18 +21,7 @@ fn email_login_saves_a_session_that_status_confirms() {
         .says("sent by email")
         .never_says(EMAIL);
     let code = server.code_for(EMAIL).unwrap();
-    let verified = home.run_with(
-        &[
-            "--host",
-            &host,
-            "verify-otp",
-            "--email",
-            EMAIL,
-            "--otp-stdin",
-        ],
-        Some(&format!("{code}\n")),
-        &[],
-    );
+    let verified = home.verify_from_stdin(&host, &format!("{code}\n"));
     verified
         .expect(OK)
         .says("Logged in to")

@@ -170,20 +170,24 @@ impl Home {
         self.run(&args)
     }
 
-    /// Requests and verifies a code for `EMAIL` (from stdin, as agents do); returns the
-    /// stored token.
-    pub fn login(&self, server: &DevServer) -> String {
-        let code = self.request_code(server);
-        let host = server.url();
+    /// `verify-otp --email EMAIL --otp-stdin` against `host`, with `input` on stdin.
+    pub fn verify_from_stdin(&self, host: &str, input: &str) -> Outcome {
         let args = [
             "--host",
-            &host,
+            host,
             "verify-otp",
             "--email",
             EMAIL,
             "--otp-stdin",
         ];
-        self.run_with(&args, Some(&code), &[]).expect(OK);
+        self.run_with(&args, Some(input), &[])
+    }
+
+    /// Requests and verifies a code for `EMAIL` (from stdin, as agents do); returns the
+    /// stored token.
+    pub fn login(&self, server: &DevServer) -> String {
+        let code = self.request_code(server);
+        self.verify_from_stdin(&server.url(), &code).expect(OK);
         token_in(&self.read(".env"))
     }
 }
