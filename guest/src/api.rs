@@ -6,20 +6,28 @@ use crate::error::{Error, Reply, Result};
 use crate::http::{self, Response, Verb};
 use crate::validate::{self, BaseUrl};
 
+/// Who receives the code: checked, and for phones normalized to E.164.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Who<'a> {
-    Email(&'a str),
-    Phone(&'a str),
+pub enum Who {
+    Email(String),
+    Phone(String),
 }
 
-impl<'a> Who<'a> {
+impl Who {
     /// Validates the identifier the way the server would, before anything is sent.
-    pub fn checked(self) -> Result<Self> {
-        match self {
-            Who::Email(e) => validate::email(e).map(Who::Email),
-            Who::Phone(p) => validate::phone(p).map(Who::Phone),
-        }
+    pub fn email(text: &str) -> Result<Who> {
+        validate::email(text).map(|e| Who::Email(e.to_string()))
     }
+
+    pub fn phone(text: &str) -> Result<Who> {
+        validate::phone(text).map(Who::Phone)
+    }
+}
+
+/// What verify-otp tells the server about this client (`source`, `fingerprint`).
+pub struct Label<'a> {
+    pub source: &'a str,
+    pub fingerprint: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -58,18 +66,24 @@ struct OtpBody<'a> {
     phone_number: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     otp_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<&'a str>,
 }
 
 impl<'a> OtpBody<'a> {
-    fn new(who: &Who<'a>, otp_code: Option<&'a str>) -> Self {
-        let (email, phone_number) = match *who {
-            Who::Email(e) => (Some(e), None),
-            Who::Phone(p) => (None, Some(p)),
+    fn new(who: &'a Who, otp_code: Option<&'a str>, label: Option<&Label<'a>>) -> Self {
+        let (email, phone_number) = match who {
+            Who::Email(e) => (Some(e.as_str()), None),
+            Who::Phone(p) => (None, Some(p.as_str())),
         };
         OtpBody {
             email,
             phone_number,
             otp_code,
+            source: label.map(|l| l.source),
+            fingerprint: label.and_then(|l| l.fingerprint),
         }
     }
 }
@@ -155,14 +169,14 @@ pub fn login_options(base: &BaseUrl) -> Result<LoginOptions> {
 
 /// Returns the server's message, such as `OTP sent via email`.
 pub fn request_otp(base: &BaseUrl, who: &Who) -> Result<Option<String>> {
-    let body = to_json(&OtpBody::new(who, None))?;
+    let body = to_json(&OtpBody::new(who, None, None))?;
     let response = http::send(Verb::Post, base, "/api/auth/request-otp", None, Some(&body))?;
     let answer = expect_success(&response)?;
     Ok(answer.message)
 }
 
-pub fn verify_otp(base: &BaseUrl, who: &Who, code: &str) -> Result<Session> {
-    let body = to_json(&OtpBody::new(who, Some(code)))?;
+pub fn verify_otp(base: &BaseUrl, who: &Who, code: &str, label: Option<&Label>) -> Result<Session> {
+    let body = to_json(&OtpBody::new(who, Some(code), label))?;
     let response = http::send(Verb::Post, base, "/api/auth/verify-otp", None, Some(&body))?;
     let answer = expect_success(&response)?;
     let token = answer
@@ -249,6 +263,7 @@ fn expect_success(response: &Response) -> Result<Answer> {
         Some(false) => Err(Error::Rejected(Reply {
             status: 200,
             message: answer.server_message(),
+            retry_after: None,
         })),
         None => Err(Error::BadResponse(
             "the server's reply had no `success` field".into(),
@@ -262,6 +277,7 @@ fn failure(response: &Response) -> Error {
     let reply = Reply {
         status,
         message: message_of(response),
+        retry_after: response.retry_after,
     };
     match status {
         429 => Error::RateLimited(reply),

@@ -6,6 +6,8 @@ pub struct Reply {
     pub status: u16,
     /// `errors[0].message` or `message` from the JSON body, as the server wrote it.
     pub message: Option<String>,
+    /// Seconds from a `Retry-After` header, when the server sent one in seconds.
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,8 @@ const MAX_BODY: usize = 1024 * 1024;
 
 pub struct Response {
     pub status: u16,
+    /// `Retry-After` in seconds (its HTTP-date form is ignored).
+    pub retry_after: Option<u32>,
     pub body: Vec<u8>,
 }
 
@@ -86,6 +88,11 @@ pub fn send(
         Some(Err(())) | None => return Err(broken("no response")),
     };
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .first()
+        .and_then(|value| std::str::from_utf8(value).ok()?.trim().parse().ok());
     let incoming = response
         .consume()
         .map_err(|()| broken("no response body"))?;
@@ -111,7 +118,11 @@ pub fn send(
             }
         }
     }
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        retry_after,
+        body,
+    })
 }
 
 fn transport(base: &BaseUrl, code: ErrorCode) -> Error {

@@ -1,14 +1,17 @@
 //! The `konecty:session` component: maps the WIT API onto the flow's modules.
 //!
-//! - `validate`: input checks, before anything is sent or written;
+//! - `validate`: input checks and normalization, before anything is sent or written;
 //! - `http` and `api`: Konecty's endpoints over `wasi:http`;
-//! - `store`, `dotenv`, `ini`: the credential files, edited key by key.
+//! - `store`, `dotenv`, `ini`: the credential files, edited key by key;
+//! - `pending`: the code request verify-otp may continue; `clock`: timestamps in the files.
 
 mod api;
+mod clock;
 mod dotenv;
 mod error;
 mod http;
 mod ini;
+mod pending;
 mod store;
 mod validate;
 
@@ -17,7 +20,7 @@ wit_bindgen::generate!({ world: "session", path: "../wit" });
 use exports::konecty::session::api::Guest;
 use konecty::session::types as wit;
 
-use crate::api::Who;
+use crate::api::{Label, Who};
 use crate::error::{Channel, Error, Reply};
 use crate::validate::BaseUrl;
 
@@ -36,28 +39,42 @@ impl Guest for Component {
 
     fn request_otp(host: String, who: wit::Identifier) -> Result<wit::OtpSent, wit::Error> {
         let base = BaseUrl::parse(&host)?;
-        let who = who_of(&who).checked()?;
+        let who = checked(&who)?;
         offers_channel(&api::login_options(&base)?, &who)?;
         let server_message = api::request_otp(&base, &who)?;
-        let channel = match who {
-            Who::Email(_) => wit::Channel::Email,
-            Who::Phone(_) => wit::Channel::Whatsapp,
+        // The code is on its way: failing to remember the request only costs convenience.
+        let remembered = pending::remember(&base, &who, clock::now()).is_ok();
+        let (channel, sent_to) = match who {
+            Who::Email(e) => (wit::Channel::Email, wit::Identifier::Email(e)),
+            Who::Phone(p) => (wit::Channel::Whatsapp, wit::Identifier::Phone(p)),
         };
         Ok(wit::OtpSent {
             channel,
+            sent_to,
             server_message,
+            remembered,
         })
     }
 
     fn verify_otp(
         host: String,
-        who: wit::Identifier,
+        who: Option<wit::Identifier>,
         code: String,
+        label: Option<wit::ClientLabel>,
     ) -> Result<wit::Session, wit::Error> {
         let base = BaseUrl::parse(&host)?;
-        let who = who_of(&who).checked()?;
         let code = validate::otp_code(&code)?;
-        let session = api::verify_otp(&base, &who, code)?;
+        let who = match &who {
+            Some(who) => checked(who)?,
+            None => pending::recall(&base, clock::now())?,
+        };
+        let label = label.as_ref().map(|l| Label {
+            source: &l.source,
+            fingerprint: l.fingerprint.as_deref(),
+        });
+        let session = api::verify_otp(&base, &who, &code, label.as_ref())?;
+        // The code is spent; a leftover entry would only expire.
+        let _ = pending::forget(&base);
         Ok(wit::Session {
             host: base.to_string(),
             token: session.token,
@@ -82,14 +99,18 @@ impl Guest for Component {
         Ok(())
     }
 
-    fn read_session(host: Option<String>) -> Result<Option<wit::StoredSession>, wit::Error> {
-        let base = host.as_deref().map(BaseUrl::parse).transpose()?;
-        let stored = store::load(base.as_ref())?;
-        Ok(stored.map(|s| wit::StoredSession {
-            host: s.host,
-            token: s.token,
-            user_id: s.user_id,
-        }))
+    fn read_sessions(host: String) -> Result<Vec<wit::StoredSession>, wit::Error> {
+        let base = BaseUrl::parse(&host)?;
+        Ok(store::stored(&base)?.into_iter().map(Into::into).collect())
+    }
+
+    fn stored_hosts() -> Result<Vec<String>, wit::Error> {
+        Ok(store::hosts()?)
+    }
+
+    fn use_session(host: String) -> Result<Option<wit::StoredSession>, wit::Error> {
+        let base = BaseUrl::parse(&host)?;
+        Ok(store::make_default(&base)?.map(Into::into))
     }
 
     fn check_session(host: String, token: String) -> Result<wit::SessionCheck, wit::Error> {
@@ -108,18 +129,27 @@ impl Guest for Component {
 
     fn logout(host: String) -> Result<wit::LogoutOutcome, wit::Error> {
         let base = BaseUrl::parse(&host)?;
-        let Some(stored) = store::load(Some(&base))? else {
+        let mut tokens: Vec<String> = store::stored(&base)?.into_iter().map(|s| s.token).collect();
+        tokens.dedup();
+        if tokens.is_empty() {
             return Ok(wit::LogoutOutcome {
                 revoked_on_server: false,
                 server_message: None,
                 removed_locally: false,
             });
-        };
-        let refusal = api::logout(&base, &stored.token)?;
+        }
+        let mut revoked = false;
+        let mut refusal = None;
+        for token in &tokens {
+            match api::logout(&base, token)? {
+                None => revoked = true,
+                Some(message) => refusal = refusal.or(Some(message)),
+            }
+        }
         let removed_locally = store::forget(&base)?;
         Ok(wit::LogoutOutcome {
-            revoked_on_server: refusal.is_none(),
-            server_message: refusal,
+            revoked_on_server: revoked,
+            server_message: if revoked { None } else { refusal },
             removed_locally,
         })
     }
@@ -136,10 +166,26 @@ fn offers_channel(options: &api::LoginOptions, who: &Who) -> Result<(), Error> {
     }
 }
 
-fn who_of(who: &wit::Identifier) -> Who<'_> {
+/// The identifier, validated, and for phones normalized to E.164.
+fn checked(who: &wit::Identifier) -> Result<Who, Error> {
     match who {
-        wit::Identifier::Email(e) => Who::Email(e),
-        wit::Identifier::Phone(p) => Who::Phone(p),
+        wit::Identifier::Email(e) => Who::email(e),
+        wit::Identifier::Phone(p) => Who::phone(p),
+    }
+}
+
+impl From<store::Stored> for wit::StoredSession {
+    fn from(stored: store::Stored) -> Self {
+        wit::StoredSession {
+            host: stored.host,
+            token: stored.token,
+            user_id: stored.user_id,
+            issued_at: stored.issued_at,
+            file: match stored.file {
+                store::File::Env => wit::CredentialFile::EnvFile,
+                store::File::Credentials => wit::CredentialFile::CredentialsFile,
+            },
+        }
     }
 }
 
@@ -148,6 +194,7 @@ impl From<Reply> for wit::ServerReply {
         wit::ServerReply {
             status: reply.status,
             message: reply.message,
+            retry_after: reply.retry_after,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Write};
 
 use crate::error::{Error, Result};
 use crate::validate::{self, BaseUrl};
-use crate::{dotenv, ini};
+use crate::{clock, dotenv, ini};
 
 pub const ENV_FILE: &str = ".env";
 pub const CREDENTIALS_FILE: &str = "credentials";
@@ -20,11 +20,20 @@ pub struct Saved<'a> {
     pub user_id: &'a str,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum File {
+    Env,
+    Credentials,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     pub host: String,
     pub token: String,
     pub user_id: Option<String>,
+    /// `issuedAt`, in Unix seconds.
+    pub issued_at: Option<u64>,
+    pub file: File,
 }
 
 pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<()> {
@@ -36,10 +45,12 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
     }
     let host = session.host.to_string();
     if credentials_file {
+        let issued_at = clock::format(clock::now());
         let keys = [
             ("host", host.as_str()),
             ("userId", session.user_id),
             ("authId", session.token),
+            ("issuedAt", issued_at.as_str()),
         ];
         let before = read(CREDENTIALS_FILE)?.unwrap_or_default();
         let after = ini::set(&before, DEFAULT_SECTION, &keys);
@@ -59,51 +70,121 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
     Ok(())
 }
 
-/// The stored session for `host`, or the default one. The credentials file wins over
-/// `.env` because it can hold several hosts. Empty values count as no session.
-pub fn load(host: Option<&BaseUrl>) -> Result<Option<Stored>> {
+/// Every session stored for `host`: `.env` first, then `credentials` (the host's section,
+/// else `[default]` when it names the host). Empty values count as no session.
+pub fn stored(host: &BaseUrl) -> Result<Vec<Stored>> {
     let credentials = read(CREDENTIALS_FILE)?.unwrap_or_default();
     let env = read(ENV_FILE)?.unwrap_or_default();
-    let wanted = host.map(BaseUrl::to_string);
+    let wanted = host.to_string();
     let entry =
         |section: &str, key: &str| ini::get(&credentials, section, key).filter(|v| !v.is_empty());
-    let default_host = entry(DEFAULT_SECTION, "host");
 
-    let mut candidates = Vec::new();
-    if let Some(wanted) = &wanted {
-        candidates.push((section_for(&credentials, wanted), wanted.clone()));
-    }
-    // The default section counts when no host was asked for, or when it names that host.
-    if let Some(default_host) = default_host
-        && wanted
-            .as_deref()
-            .is_none_or(|w| same_host(&default_host, w))
-    {
-        candidates.push((DEFAULT_SECTION.to_string(), default_host));
-    }
-    for (section, host) in candidates {
-        if let Some(token) = entry(&section, "authId") {
-            let user_id = entry(&section, "userId");
-            return Ok(Some(Stored {
-                host,
-                token,
-                user_id,
-            }));
+    let own = section_for(&credentials, &wanted);
+    let default_names_host = entry(DEFAULT_SECTION, "host").is_some_and(|h| same_host(&h, &wanted));
+    let in_credentials = [
+        Some(own),
+        default_names_host.then(|| DEFAULT_SECTION.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|section| {
+        let token = entry(&section, "authId")?;
+        Some(Stored {
+            host: wanted.clone(),
+            user_id: entry(&section, "userId"),
+            issued_at: entry(&section, "issuedAt")
+                .as_deref()
+                .and_then(clock::parse),
+            token,
+            file: File::Credentials,
+        })
+    });
+
+    let env_value = |key: &str| dotenv::get(&env, key).filter(|v| !v.is_empty());
+    let in_env = match (env_value("KONECTY_URL"), env_value("KONECTY_TOKEN")) {
+        (Some(env_host), Some(token)) if same_host(&env_host, &wanted) => Some(Stored {
+            host: wanted.clone(),
+            user_id: env_value("KONECTY_USER_ID"),
+            // Only credentials records the time; it holds for .env when the token is the same.
+            issued_at: in_credentials
+                .as_ref()
+                .filter(|c| c.token == token)
+                .and_then(|c| c.issued_at),
+            token,
+            file: File::Env,
+        }),
+        _ => None,
+    };
+    Ok(in_env.into_iter().chain(in_credentials).collect())
+}
+
+/// The hosts with a session in a section of their own, in file order.
+pub fn hosts() -> Result<Vec<String>> {
+    let credentials = read(CREDENTIALS_FILE)?.unwrap_or_default();
+    Ok(ini::section_names(&credentials)
+        .into_iter()
+        .filter(|name| name != DEFAULT_SECTION)
+        .filter(|name| ini::get(&credentials, name, "authId").is_some_and(|t| !t.is_empty()))
+        .collect())
+}
+
+/// Copies the session in the host's own `credentials` section to `[default]` and `.env`.
+/// None when that section holds no session.
+pub fn make_default(host: &BaseUrl) -> Result<Option<Stored>> {
+    let wanted = host.to_string();
+    let Some(credentials) = read(CREDENTIALS_FILE)? else {
+        return Ok(None);
+    };
+    let section = section_for(&credentials, &wanted);
+    let entry = |key: &str| ini::get(&credentials, &section, key).filter(|v| !v.is_empty());
+    let Some(token) = entry("authId") else {
+        return Ok(None);
+    };
+    let user_id = entry("userId");
+    let issued_at = entry("issuedAt");
+    // The values go back into files that shells source: same check as when saving.
+    for (what, value) in [
+        ("session token", Some(&token)),
+        ("user id", user_id.as_ref()),
+    ] {
+        if let Some(value) = value {
+            validate::file_safe(what, value).map_err(Error::Storage)?;
         }
     }
 
-    let env_value = |key: &str| dotenv::get(&env, key).filter(|v| !v.is_empty());
-    if let (Some(env_host), Some(token)) = (env_value("KONECTY_URL"), env_value("KONECTY_TOKEN"))
-        && wanted.as_deref().is_none_or(|w| same_host(&env_host, w))
-    {
-        let user_id = env_value("KONECTY_USER_ID");
-        return Ok(Some(Stored {
-            host: env_host,
-            token,
-            user_id,
-        }));
+    let mut default = vec![("host", wanted.as_str()), ("authId", token.as_str())];
+    default.extend(user_id.as_deref().map(|id| ("userId", id)));
+    default.extend(issued_at.as_deref().map(|at| ("issuedAt", at)));
+    let mut after = ini::set(&credentials, DEFAULT_SECTION, &default);
+    for (key, present) in [
+        ("userId", user_id.is_some()),
+        ("issuedAt", issued_at.is_some()),
+    ] {
+        if !present {
+            after = ini::remove(&after, DEFAULT_SECTION, key);
+        }
     }
-    Ok(None)
+    write_atomic(CREDENTIALS_FILE, &after)?;
+
+    let env = read(ENV_FILE)?.unwrap_or_default();
+    let mut keys = vec![
+        ("KONECTY_URL", wanted.as_str()),
+        ("KONECTY_TOKEN", token.as_str()),
+    ];
+    keys.extend(user_id.as_deref().map(|id| ("KONECTY_USER_ID", id)));
+    let mut env_after = dotenv::set(&env, &keys);
+    if user_id.is_none() {
+        env_after = dotenv::remove(&env_after, "KONECTY_USER_ID");
+    }
+    write_atomic(ENV_FILE, &env_after)?;
+
+    Ok(Some(Stored {
+        host: wanted,
+        token,
+        user_id,
+        issued_at: issued_at.as_deref().and_then(clock::parse),
+        file: File::Credentials,
+    }))
 }
 
 /// Removes the token for `host` from both files; true if there was one.
@@ -158,7 +239,7 @@ fn same_host(stored: &str, wanted: &str) -> bool {
     }
 }
 
-fn read(name: &str) -> Result<Option<Vec<u8>>> {
+pub fn read(name: &str) -> Result<Option<Vec<u8>>> {
     let file = match fs::File::open(name) {
         Ok(file) => file,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
@@ -181,7 +262,7 @@ fn read(name: &str) -> Result<Option<Vec<u8>>> {
 
 /// Writes a temporary file beside `name`, syncs it, and renames it over `name`, so a crash
 /// leaves either the old file or the new one. A symlink at `name` is replaced, never followed.
-fn write_atomic(name: &str, bytes: &[u8]) -> Result<()> {
+pub fn write_atomic(name: &str, bytes: &[u8]) -> Result<()> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

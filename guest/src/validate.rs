@@ -147,27 +147,62 @@ pub fn email(text: &str) -> Result<&str> {
     }
 }
 
-/// E.164: `^\+[1-9]\d{1,14}$`.
-pub fn phone(text: &str) -> Result<&str> {
-    let digits = text.strip_prefix('+').unwrap_or("");
-    let ok = (2..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    if ok {
-        Ok(text)
-    } else {
-        Err(Error::invalid(
-            "phone must be in E.164 form: + then country code and number, digits only (e.g. +5511999999999)",
+/// Longest phone text accepted before normalizing (separators included).
+const MAX_PHONE_TEXT: usize = 32;
+
+/// A phone as people type it, in E.164 (`^\+[1-9]\d{1,14}$`): spaces, dashes, dots and
+/// parentheses are dropped, and 10 or 11 digits without `+` are a Brazilian number
+/// (`+55`), as Konecty's own MCP server assumes.
+pub fn phone(text: &str) -> Result<String> {
+    let bad = |why: &str| {
+        Error::invalid(format!(
+            "phone {why}: write it with its country code, such as +55 11 99999-9999"
         ))
+    };
+    let text = text.trim();
+    if text.len() > MAX_PHONE_TEXT {
+        return Err(bad("is too long"));
+    }
+    let (plus, rest) = match text.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let mut digits = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => {
+                return Err(bad(
+                    "may hold only digits, spaces, dashes, dots and parentheses",
+                ));
+            }
+        }
+    }
+    let e164 = match (plus, digits.len()) {
+        (true, _) => format!("+{digits}"),
+        (false, 10 | 11) => format!("+55{digits}"),
+        (false, _) => return Err(bad("has no country code")),
+    };
+    let national = &e164[1..];
+    if (2..=15).contains(&national.len()) && !national.starts_with('0') {
+        Ok(e164)
+    } else {
+        Err(bad("is not a valid international number (E.164)"))
     }
 }
 
-/// Exactly six ASCII digits.
-pub fn otp_code(text: &str) -> Result<&str> {
-    if text.len() == 6 && text.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(text)
+/// Six ASCII digits; spaces and dashes between them (`123 456`, `123-456`) are dropped.
+pub fn otp_code(text: &str) -> Result<String> {
+    let code: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
     } else {
-        Err(Error::invalid("code must be exactly 6 digits"))
+        Err(Error::invalid("code must be 6 digits"))
     }
 }
 
@@ -241,28 +276,63 @@ mod tests {
     }
 
     #[test]
-    fn phones_must_be_e164() {
+    fn e164_phones_pass_unchanged() {
         for ok in ["+5511999999999", "+12", "+123456789012345"] {
-            assert_eq!(phone(ok), Ok(ok));
+            assert_eq!(phone(ok).as_deref(), Ok(ok));
         }
+    }
+
+    #[test]
+    fn phones_as_people_type_them_become_e164() {
+        for (typed, e164) in [
+            ("+55 11 99999-9999", "+5511999999999"),
+            ("(11) 99999-9999", "+5511999999999"),
+            ("11999999999", "+5511999999999"),
+            ("11 3333-4444", "+551133334444"),
+            (" +1 (415) 555.0100 ", "+14155550100"),
+        ] {
+            assert_eq!(phone(typed).as_deref(), Ok(e164), "typed {typed:?}");
+        }
+    }
+
+    #[test]
+    fn phones_that_cannot_be_made_e164_are_refused() {
         for bad in [
             "",
             "+",
             "+1",
             "5511999999999",
+            "999999999",
             "+0511999999999",
-            "+55 11 99999-9999",
             "+1234567890123456",
             "+55119999x9999",
+            "++5511999999999",
+            "+55+11999999999",
+            "\u{ff11}1999999999",
+            &"1".repeat(40),
         ] {
             assert!(phone(bad).is_err(), "expected {bad:?} to be refused");
         }
     }
 
     #[test]
-    fn codes_are_six_digits() {
-        assert_eq!(otp_code("012345"), Ok("012345"));
-        for bad in ["", "12345", "1234567", "12 456", "12345a", "١٢٣٤٥٦"] {
+    fn codes_are_six_digits_with_optional_separators() {
+        for (typed, code) in [
+            ("012345", "012345"),
+            ("123 456", "123456"),
+            ("123-456", "123456"),
+        ] {
+            assert_eq!(otp_code(typed).as_deref(), Ok(code), "typed {typed:?}");
+        }
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "١٢٣٤٥٦",
+            "12_456",
+            "123 4567",
+        ] {
             assert!(otp_code(bad).is_err(), "expected {bad:?} to be refused");
         }
     }

@@ -3,51 +3,55 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::exit::{Exit, Failure};
 use crate::policy::Origin;
 
-/// Base URL used when neither --host nor KONECTY_URL is given, as in Konecty's SDKs.
+/// Base URL used when nothing else names one, as in Konecty's SDKs.
 pub const DEFAULT_HOST: &str = "http://localhost:3000";
 
 const EXAMPLES: &str = "\
 Examples:
-  # Two steps, as an agent does it: ask for a code, then trade it for a session.
-  export KONECTY_URL=https://app.konecty.com
-  konecty-session request-otp --email ana@example.com
-  echo 123456 | konecty-session verify-otp --email ana@example.com --otp-stdin
+  # A person at a terminal: one command, it asks for what it needs.
+  konecty-session --host https://app.konecty.com login
 
-  # Is the stored session still good? Then end it.
+  # An agent, in two steps (the second may come in a later turn, within 5 minutes).
+  konecty-session --host https://app.konecty.com request-otp --email ana@example.com --json
+  echo 123456 | konecty-session verify-otp --otp-stdin --json
+
+  # Scripts: who am I, the token alone, or the variables for eval.
   konecty-session status
-  konecty-session logout
+  curl -H \"Authorization: $(konecty-session token)\" \"$KONECTY_URL/rest/auth/info\"
+  eval \"$(konecty-session env)\"
 
-  # Try everything offline against the bundled Konecty-compatible server.
-  konecty-session demo
+Which host: --host, else KONECTY_URL, else KONECTY_URL in ~/.konecty/.env, else host in
+[default] of ~/.konecty/credentials, else http://localhost:3000. Which token (status,
+token, env): --token-stdin, else KONECTY_TOKEN, else ~/.konecty/.env, else credentials.
+`status` shows which one won and what it overrode.
 
-Exit codes: 0 ok; 1 the server said no (wrong or expired code, unknown user, OTP off,
-session invalid); 2 bad input or usage, nothing sent; 3 network or server fault, or a
-request the sandbox denied; 4 the credential files could not be read or written.";
+Exit codes: 0 ok; 1 the server said no (wrong or expired code, unknown user, OTP off) or
+not logged in; 2 bad input or usage, nothing sent; 3 network or server fault, or a request
+the sandbox denied; 4 the credential files could not be read or written.
+
+--json: every command prints exactly one JSON object on stdout; failures print
+{\"error\": {\"kind\", \"message\", \"serverMessage\"}} with the same exit codes.
+--verbose or KONECTY_LOG=debug: one line per request on stderr (method, path, status, ms);
+tokens, codes, emails and phones are never printed.";
 
 /// Konecty's OTP login, run as a sandboxed WebAssembly component.
 ///
-/// The login flow runs inside a component that can send HTTP requests only to the Konecty
-/// origin given by --host and can touch only the credentials directory (~/.konecty). It has
-/// no environment variables, no sockets and no other files. The session token is written to
+/// The login flow runs inside a component that can send HTTP requests only to the one
+/// Konecty origin and can touch only the credentials directory (~/.konecty). It has no
+/// environment variables, no sockets and no other files. The session token is written to
 /// .env and credentials in that directory (mode 0600), where every Konecty skill and SDK
-/// finds it; it is never printed.
+/// finds it.
 #[derive(Debug, Parser)]
 #[command(name = "konecty-session", version, after_long_help = EXAMPLES)]
 pub struct Cli {
-    /// Konecty base URL; the only origin the component may reach [default: KONECTY_URL, else
-    /// the stored default session (status, logout), else http://localhost:3000]
-    #[arg(
-        long,
-        global = true,
-        value_name = "URL",
-        env = "KONECTY_URL",
-        hide_env_values = true
-    )]
+    /// Konecty base URL, the only origin the component may reach [default: KONECTY_URL, else
+    /// the stored default session, else http://localhost:3000]
+    #[arg(long, global = true, value_name = "URL")]
     pub host: Option<String>,
 
     /// Directory of the credential files, the only one the component may touch
@@ -60,25 +64,88 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub component: Option<PathBuf>,
 
+    /// Print exactly one JSON object on stdout, errors included
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Log each request on stderr: method, path, status, milliseconds (secrets never)
+    /// [also: KONECTY_LOG=debug]
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Log in at a terminal: asks for the recipient and the code, retries, resends
+    #[command(after_help = "Examples:
+  konecty-session --host https://app.konecty.com login
+  konecty-session login --phone '(11) 99999-9999'
+  konecty-session login --force      # even if the stored session is still valid
+
+At the code prompt: type the 6 digits (123456, 123 456 or 123-456), `r` to resend.
+Without a terminal it exits 2: use request-otp and verify-otp instead.")]
+    Login(LoginArgs),
     /// Show which login methods the namespace offers; exit 1 when OTP is off
+    #[command(after_help = "Example:
+  konecty-session --host https://app.konecty.com login-options --json")]
     LoginOptions,
-    /// Ask Konecty to send a 6-digit code by email or WhatsApp
+    /// Ask Konecty to send a 6-digit code by email or WhatsApp (step 1 of 2)
+    #[command(after_help = "Examples:
+  konecty-session request-otp --email ana@example.com
+  konecty-session request-otp --phone '+55 11 99999-9999'   # also (11) 99999-9999
+
+The request (host, recipient, time; never the code) is remembered for 5 minutes in the
+credentials directory, so verify-otp may leave out --email/--phone.")]
     RequestOtp(Recipient),
-    /// Trade the code for a session and save it to .env and credentials
+    /// Trade the code for a session and save it to .env and credentials (step 2 of 2)
+    #[command(after_help = "Examples:
+  echo 123456 | konecty-session verify-otp --otp-stdin
+  KONECTY_OTP=123456 konecty-session verify-otp --email ana@example.com
+  konecty-session verify-otp --otp 123456 --no-env   # --otp shows in process listings
+
+The code comes from --otp-stdin, else KONECTY_OTP, else --otp.")]
     VerifyOtp(Verify),
-    /// Show the stored session and check it with the server; exit 0 only if it is valid
-    Status,
+    /// Who is logged in, with which token from where; exit 0 valid, 1 not, 3 cannot check
+    #[command(
+        visible_alias = "whoami",
+        after_help = "Examples:
+  konecty-session status
+  konecty-session status --offline --json
+  printf %s \"$TOKEN\" | konecty-session status --token-stdin"
+    )]
+    Status(StatusArgs),
+    /// Print the session token alone, for $(konecty-session token)
+    #[command(after_help = "Example:
+  curl -H \"Authorization: $(konecty-session token)\" \"$KONECTY_URL/rest/auth/info\"")]
+    Token,
+    /// Print KONECTY_URL, KONECTY_TOKEN and KONECTY_USER_ID for eval
+    #[command(after_help = "Examples:
+  eval \"$(konecty-session env)\"
+  konecty-session env --shell fish | source")]
+    Env(EnvArgs),
+    /// Make a host's stored session the default (credentials [default] and .env)
+    #[command(after_help = "Example:
+  konecty-session use https://staging.konecty.com")]
+    Use(UseArgs),
     /// Revoke the stored session on the server and remove its token from both files
+    #[command(after_help = "Example:
+  konecty-session --host https://app.konecty.com logout")]
     Logout,
+    /// Print a shell completion script
+    #[command(after_help = "Example:
+  konecty-session completions bash > ~/.local/share/bash-completion/completions/konecty-session")]
+    Completions(CompletionsArgs),
     /// Run a local Konecty-compatible server that prints codes instead of sending them
+    #[command(after_help = "Example:
+  konecty-session dev-server --listen 127.0.0.1:3000 &
+  konecty-session --host http://127.0.0.1:3000 login --email dev@example.com")]
     DevServer(DevServerArgs),
     /// Run the whole flow against a built-in server, in a temporary directory
+    #[command(after_help = "Example:
+  konecty-session demo")]
     Demo,
 }
 
@@ -88,15 +155,37 @@ pub struct Recipient {
     /// Email address that receives the code
     #[arg(long, value_name = "EMAIL")]
     pub email: Option<String>,
-    /// Phone in E.164 form (+5511999999999) that receives the code by WhatsApp
+    /// Phone that receives the code by WhatsApp: +5511999999999, +55 11 99999-9999, or
+    /// (11) 99999-9999 (10 or 11 digits get +55)
+    #[arg(long, value_name = "PHONE")]
+    pub phone: Option<String>,
+}
+
+/// Like [`Recipient`], but optional.
+#[derive(Debug, Args)]
+#[group(required = false, multiple = false)]
+pub struct MaybeRecipient {
+    /// Email address that receives the code [default: the one of the pending request]
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+    /// Phone that receives the code by WhatsApp [default: the one of the pending request]
     #[arg(long, value_name = "PHONE")]
     pub phone: Option<String>,
 }
 
 #[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub recipient: MaybeRecipient,
+    /// Log in even if the stored session is still valid
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct Verify {
     #[command(flatten)]
-    pub recipient: Recipient,
+    pub recipient: MaybeRecipient,
     #[command(flatten)]
     pub code: CodeSource,
     /// Do not write .env
@@ -108,14 +197,52 @@ pub struct Verify {
 }
 
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(required = false, multiple = false)]
 pub struct CodeSource {
-    /// The 6-digit code (visible in process listings: prefer --otp-stdin)
+    /// The 6-digit code (visible in process listings: prefer --otp-stdin or KONECTY_OTP)
     #[arg(long, value_name = "CODE")]
     pub otp: Option<String>,
     /// Read the code from the first line of standard input
     #[arg(long)]
     pub otp_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Do not ask the server; report what is stored
+    #[arg(long)]
+    pub offline: bool,
+    /// Check the token read from standard input instead of the stored ones
+    #[arg(long)]
+    pub token_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Syntax of the lines printed
+    #[arg(long, value_enum, default_value_t = ShellSyntax::Sh)]
+    pub shell: ShellSyntax,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellSyntax {
+    /// sh, bash, zsh: `export NAME='value'`
+    Sh,
+    /// fish: `set -gx NAME 'value'`
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// A host with a stored session (see `status`)
+    #[arg(value_name = "HOST")]
+    pub host: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -137,12 +264,48 @@ pub struct DevServerArgs {
     pub no_whatsapp_otp: bool,
 }
 
+/// Where a base URL came from, highest precedence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostSource {
+    Flag,
+    Environment,
+    EnvFile,
+    Credentials,
+    BuiltIn,
+}
+
+impl HostSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            HostSource::Flag => "flag",
+            HostSource::Environment => "environment",
+            HostSource::EnvFile => "env-file",
+            HostSource::Credentials => "credentials",
+            HostSource::BuiltIn => "default",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            HostSource::Flag => "--host",
+            HostSource::Environment => "KONECTY_URL",
+            HostSource::EnvFile => "KONECTY_URL in .env",
+            HostSource::Credentials => "[default] in credentials",
+            HostSource::BuiltIn => "the built-in default",
+        }
+    }
+}
+
 /// Where the component runs and what it may reach, resolved from flags and environment.
 pub struct Config {
-    /// The base URL given by --host or KONECTY_URL, checked; None when neither was given.
-    pub host: Option<Host>,
+    /// --host, else KONECTY_URL; None when neither was given.
+    pub given_host: Option<(Host, HostSource)>,
     pub dir: PathBuf,
     pub component: Option<PathBuf>,
+    pub json: bool,
+    pub verbose: bool,
+    /// KONECTY_TOKEN, when set and not empty.
+    pub env_token: Option<String>,
 }
 
 /// A base URL the user gave, and its origin.
@@ -155,35 +318,70 @@ pub struct Host {
 impl Host {
     pub fn parse(url: &str) -> Result<Host, Failure> {
         let origin = Origin::of_base_url(url)
-            .map_err(|why| Failure::new(Exit::Usage, format!("invalid --host: {why}")))?;
+            .map_err(|why| Failure::new(Exit::Usage, format!("invalid host: {why}")))?;
         Ok(Host {
-            url: url.to_string(),
+            url: url.trim_end_matches('/').to_string(),
             origin,
         })
     }
+
+    /// Same origin and the same path, ignoring a trailing slash.
+    pub fn same_as(&self, other: &Host) -> bool {
+        let path = |h: &Host| {
+            let rest = h.url.split_once("://").map_or("", |(_, rest)| rest);
+            rest.find('/')
+                .map_or(String::new(), |i| rest[i..].to_string())
+        };
+        self.origin == other.origin && path(self) == path(other)
+    }
+}
+
+/// An environment variable, with empty counting as unset (as in the SDKs).
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 impl Config {
     pub fn new(cli: &Cli) -> anyhow::Result<Config> {
-        // An exported but empty KONECTY_URL counts as unset, as in the SDKs.
-        let given = cli.host.as_deref().filter(|h| !h.is_empty());
-        let host = given.map(Host::parse).transpose()?;
+        let given_host = match (&cli.host, env_var("KONECTY_URL")) {
+            (Some(flag), _) => Some((Host::parse(flag)?, HostSource::Flag)),
+            (None, Some(env)) => Some((
+                Host::parse(&env).map_err(|f| {
+                    Failure::new(Exit::Usage, format!("KONECTY_URL: {}", f.message))
+                })?,
+                HostSource::Environment,
+            )),
+            (None, None) => None,
+        };
         let dir = match &cli.dir {
             Some(dir) => dir.clone(),
             None => crate::credentials_dir::default_dir()
                 .map_err(|e| Failure::new(Exit::Usage, format!("{e:#}")))?,
         };
+        let verbose = cli.verbose
+            || env_var("KONECTY_LOG").is_some_and(|level| level.eq_ignore_ascii_case("debug"));
         Ok(Config {
-            host,
+            given_host,
             dir,
             component: cli.component.clone(),
+            json: cli.json,
+            verbose,
+            env_token: env_var("KONECTY_TOKEN"),
         })
     }
 
-    /// --host, KONECTY_URL, or the built-in default.
-    pub fn host_or_default(&self) -> Host {
-        self.host
-            .clone()
-            .unwrap_or_else(|| Host::parse(DEFAULT_HOST).expect("the default host is valid"))
+    /// The host, by precedence: --host, KONECTY_URL, `.env`, credentials `[default]`, the
+    /// built-in default. The files are read by this process, never by the component, so
+    /// that a component never chooses the origin it is granted.
+    pub fn host(&self) -> (Host, HostSource) {
+        if let Some(given) = &self.given_host {
+            return given.clone();
+        }
+        crate::credentials_dir::stored_default_host(&self.dir)
+            .and_then(|(url, source)| Some((Host::parse(&url).ok()?, source)))
+            .unwrap_or_else(|| {
+                let host = Host::parse(DEFAULT_HOST).expect("the default host is valid");
+                (host, HostSource::BuiltIn)
+            })
     }
 }

@@ -1,140 +1,498 @@
-//! One function per command. Each prints its result on stdout and returns the exit code;
-//! errors go back to `main` as [`Failure`]s.
+//! One function per command. Each returns a [`Report`]: the exit code, and the result both
+//! as text and as the one JSON object `--json` prints. Errors go back to `main` as
+//! [`Failure`]s.
 
 use std::io::BufRead;
 
 use anyhow::{Context, Result};
+use clap::CommandFactory;
+use serde_json::{Value, json};
 
-use crate::cli::{Cli, CodeSource, Command, Config, DevServerArgs, Host, Recipient, Verify};
+use crate::cli::{
+    Cli, CodeSource, Command, Config, DevServerArgs, EnvArgs, Host, HostSource, MaybeRecipient,
+    Recipient, ShellSyntax, StatusArgs, Verify, env_var,
+};
 use crate::credentials_dir;
 use crate::dev_server::{DevServer, DevServerConfig, DevUser};
 use crate::exit::{Exit, Failure, one_line};
 use crate::policy::Timeouts;
-use crate::sandbox::{ApiError, Channel, ComponentSource, Grant, Identifier, Sandbox, SaveTargets};
+use crate::present::{self, mask, mask_email};
+use crate::sandbox::{
+    ApiError, ApiSession, Channel, ClientLabel, ComponentSource, CredentialFile, Grant, Identifier,
+    OtpSent, Sandbox, SaveTargets,
+};
 
-pub fn run(cli: &Cli) -> Result<Exit> {
-    // These two make their own configuration: neither reads KONECTY_URL nor HOME.
+/// What a command has to say: `text` for people, `json` for `--json`.
+pub struct Report {
+    pub exit: Exit,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Report {
+    pub fn new(exit: Exit, text: impl Into<String>, json: Value) -> Report {
+        Report {
+            exit,
+            text: text.into(),
+            json,
+        }
+    }
+}
+
+/// The code's lifetime on a Konecty server with default settings.
+pub const CODE_LIFETIME_SECS: u64 = 5 * 60;
+
+/// `source` sent with verify-otp, recorded by the server with the session.
+pub const SOURCE: &str = concat!("konecty-session/", env!("CARGO_PKG_VERSION"));
+
+pub fn run(cli: &Cli) -> Result<Report> {
+    // These make their own configuration: none of them reads KONECTY_URL nor HOME.
     match &cli.command {
-        Command::DevServer(args) => return dev_server(args),
+        Command::DevServer(args) => return dev_server(args, cli.json),
         Command::Demo => return demo(cli),
+        Command::Completions(args) => return Ok(completions(args.shell)),
         _ => {}
     }
     let config = Config::new(cli)?;
     match &cli.command {
+        Command::Login(args) => crate::login::login(&config, args),
         Command::LoginOptions => login_options(&config),
         Command::RequestOtp(recipient) => request_otp(&config, &identifier(recipient)),
         Command::VerifyOtp(verify) => {
             let code = read_code(&verify.code)?;
-            verify_otp(
-                &config,
-                &identifier(&verify.recipient),
-                &code,
-                targets(verify),
-            )
+            let who = maybe_identifier(&verify.recipient);
+            verify_otp(&config, who.as_ref(), &code, targets(verify))
         }
-        Command::Status => status(&config),
+        Command::Status(args) => status(&config, args),
+        Command::Token => token(&config),
+        Command::Env(args) => env(&config, args),
+        Command::Use(args) => use_host(&config, &args.host),
         Command::Logout => logout(&config),
-        Command::DevServer(_) | Command::Demo => unreachable!("handled above"),
+        Command::DevServer(_) | Command::Demo | Command::Completions(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 
-pub fn login_options(config: &Config) -> Result<Exit> {
-    let host = config.host_or_default();
-    let mut sandbox = open(config, &host)?;
+pub fn login_options(config: &Config) -> Result<Report> {
+    let (host, _) = config.host();
+    let mut sandbox = open(config, Some(&host))?;
     let methods = call(&mut sandbox, |s| s.login_options(&host.url))?;
-    let on = |enabled: bool| if enabled { "enabled" } else { "off" };
-    println!("Login options for {}:", host.url);
-    println!("  email code:    {}", on(methods.email_otp_enabled));
-    println!("  WhatsApp code: {}", on(methods.whatsapp_otp_enabled));
-    println!("  password:      {}", on(methods.password_enabled));
     if !methods.email_otp_enabled && !methods.whatsapp_otp_enabled {
         return Err(Failure::from(ApiError::OtpNotEnabled(None)).into());
     }
-    Ok(Exit::Success)
+    let on = |enabled: bool| if enabled { "enabled" } else { "off" };
+    let text = format!(
+        "Login options for {}:\n  email code:    {}\n  WhatsApp code: {}\n  password:      {}\n",
+        host.url,
+        on(methods.email_otp_enabled),
+        on(methods.whatsapp_otp_enabled),
+        on(methods.password_enabled)
+    );
+    let json = json!({
+        "host": host.url,
+        "emailOtpEnabled": methods.email_otp_enabled,
+        "whatsAppOtpEnabled": methods.whatsapp_otp_enabled,
+        "passwordEnabled": methods.password_enabled,
+    });
+    Ok(Report::new(Exit::Success, text, json))
 }
 
-pub fn request_otp(config: &Config, who: &Identifier) -> Result<Exit> {
-    let host = config.host_or_default();
-    let mut sandbox = open(config, &host)?;
+pub fn request_otp(config: &Config, who: &Identifier) -> Result<Report> {
+    let (host, _) = config.host();
+    let mut sandbox = open(config, Some(&host))?;
     let sent = call(&mut sandbox, |s| s.request_otp(&host.url, who))?;
-    let channel = match sent.channel {
-        Channel::Email => "email",
-        Channel::Whatsapp => "WhatsApp",
+    tighten(config)?;
+    let expires_at = present::now() + CODE_LIFETIME_SECS;
+    let mut text = sent_line(&sent, expires_at);
+    let next = if sent.remembered {
+        "konecty-session verify-otp --otp-stdin".to_string()
+    } else {
+        let flag = match who {
+            Identifier::Email(_) => "--email EMAIL",
+            Identifier::Phone(_) => "--phone PHONE",
+        };
+        format!("konecty-session verify-otp {flag} --otp-stdin")
     };
-    let flag = match who {
-        Identifier::Email(_) => "--email EMAIL",
-        Identifier::Phone(_) => "--phone PHONE",
-    };
-    match sent.server_message {
-        Some(message) => println!(
-            "A 6-digit code was sent by {channel} (server: {}).",
-            one_line(&message)
-        ),
-        None => println!("A 6-digit code was sent by {channel}."),
-    }
-    println!("It is valid for a few minutes (5 by default). Next, with the same {flag}:");
-    println!("  konecty-session verify-otp {flag} --otp-stdin");
-    Ok(Exit::Success)
+    text.push_str(&format!(
+        "Next, with the code on standard input:\n  {next}\n"
+    ));
+    let json = json!({
+        "host": host.url,
+        "channel": channel_name(sent.channel),
+        "sentTo": mask(&sent.sent_to),
+        "expiresAt": present::rfc3339(expires_at),
+        "remembered": sent.remembered,
+        "serverMessage": sent.server_message.as_deref().map(one_line),
+    });
+    Ok(Report::new(Exit::Success, text, json))
+}
+
+/// `Sent a 6-digit code to d***@example.com via email (server: …).` and when it expires.
+pub fn sent_line(sent: &OtpSent, expires_at: u64) -> String {
+    let server = sent
+        .server_message
+        .as_deref()
+        .map(|m| format!(" (server: {})", one_line(m)))
+        .unwrap_or_default();
+    format!(
+        "Sent a 6-digit code to {} via {}{server}.\nIt expires in about {} minutes, at {}.\n",
+        mask(&sent.sent_to),
+        channel_name(sent.channel),
+        CODE_LIFETIME_SECS / 60,
+        present::clock_time(expires_at)
+    )
 }
 
 pub fn verify_otp(
     config: &Config,
-    who: &Identifier,
+    who: Option<&Identifier>,
     code: &str,
     targets: SaveTargets,
-) -> Result<Exit> {
-    let host = config.host_or_default();
-    let mut sandbox = open(config, &host)?;
-    let session = call(&mut sandbox, |s| s.verify_otp(&host.url, who, code))?;
+) -> Result<Report> {
+    let (host, _) = config.host();
+    let mut sandbox = open(config, Some(&host))?;
+    let label = client_label();
+    let session = call(&mut sandbox, |s| {
+        s.verify_otp(&host.url, who, code, Some(&label))
+    })?;
+    save(config, &mut sandbox, &session, targets)
+}
+
+/// Saves a fresh session and reports who is logged in where.
+pub fn save(
+    config: &Config,
+    sandbox: &mut Sandbox,
+    session: &ApiSession,
+    targets: SaveTargets,
+) -> Result<Report> {
     if targets != SaveTargets::empty() {
-        call(&mut sandbox, |s| s.save_session(&session, targets))?;
+        call(sandbox, |s| s.save_session(session, targets))?;
     }
     tighten(config)?;
-    print_logged_in(&host, session.name.as_deref(), &session.user_id);
     let dir = config.dir.display();
-    match (
-        targets.contains(SaveTargets::ENV_FILE),
-        targets.contains(SaveTargets::CREDENTIALS_FILE),
-    ) {
-        (true, true) => println!("Saved to {dir}/.env and {dir}/credentials."),
-        (true, false) => println!("Saved to {dir}/.env."),
-        (false, true) => println!("Saved to {dir}/credentials."),
-        (false, false) => println!("Not saved (--no-env and --no-credentials)."),
-    }
-    Ok(Exit::Success)
-}
-
-pub fn status(config: &Config) -> Result<Exit> {
-    let host = session_host(config);
-    let mut sandbox = open(config, &host)?;
-    let Some(stored) = call(&mut sandbox, |s| s.read_session(Some(&host.url)))? else {
-        println!(
-            "Not logged in to {}: no session stored in {}.",
-            host.url,
-            config.dir.display()
-        );
-        return Ok(Exit::Refused);
+    let env = targets.contains(SaveTargets::ENV_FILE);
+    let credentials = targets.contains(SaveTargets::CREDENTIALS_FILE);
+    let saved = match (env, credentials) {
+        (true, true) => format!("Saved to {dir}/.env and {dir}/credentials."),
+        (true, false) => format!("Saved to {dir}/.env."),
+        (false, true) => format!("Saved to {dir}/credentials."),
+        (false, false) => "Not saved (--no-env and --no-credentials).".to_string(),
     };
-    let check = call(&mut sandbox, |s| s.check_session(&host.url, &stored.token))?;
-    if check.logged_in {
-        let id = check
-            .user_id
-            .or(stored.user_id)
-            .unwrap_or_else(|| "?".into());
-        print_logged_in(&host, check.name.as_deref(), &id);
-        Ok(Exit::Success)
-    } else {
-        println!(
-            "Not logged in to {}: the server no longer accepts the stored session; log in again.",
-            host.url
-        );
-        Ok(Exit::Refused)
+    let email = session.email.as_deref().map(mask_email);
+    let text = format!(
+        "{}\n{saved}\n",
+        logged_in_line(
+            &session.host,
+            session.name.as_deref(),
+            email.as_deref(),
+            &session.user_id
+        )
+    );
+    let json = json!({
+        "host": session.host,
+        "user": {"id": session.user_id, "name": session.name, "email": email},
+        "saved": {"envFile": env, "credentialsFile": credentials},
+        "dir": config.dir,
+    });
+    Ok(Report::new(Exit::Success, text, json))
+}
+
+/// The label the server records with the session: this tool, and this machine's hash.
+pub fn client_label() -> ClientLabel {
+    ClientLabel {
+        source: SOURCE.to_string(),
+        fingerprint: crate::fingerprint::of_this_machine(),
     }
 }
 
-pub fn logout(config: &Config) -> Result<Exit> {
-    let host = session_host(config);
-    let mut sandbox = open(config, &host)?;
+/// Where a token came from, highest precedence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    Flag,
+    Environment,
+    EnvFile,
+    Credentials,
+}
+
+impl TokenSource {
+    fn name(self) -> &'static str {
+        match self {
+            TokenSource::Flag => "flag",
+            TokenSource::Environment => "environment",
+            TokenSource::EnvFile => "env-file",
+            TokenSource::Credentials => "credentials",
+        }
+    }
+
+    fn describe(self, config: &Config) -> String {
+        let dir = config.dir.display();
+        match self {
+            TokenSource::Flag => "--token-stdin".to_string(),
+            TokenSource::Environment => "KONECTY_TOKEN".to_string(),
+            TokenSource::EnvFile => format!("{dir}/.env"),
+            TokenSource::Credentials => format!("{dir}/credentials"),
+        }
+    }
+}
+
+/// A token that could be used for the host.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub source: TokenSource,
+    pub token: String,
+    pub user_id: Option<String>,
+    pub issued_at: Option<u64>,
+}
+
+/// Every token for `host`, by precedence: the flag, KONECTY_TOKEN (when KONECTY_URL is
+/// unset or names the same host), `.env`, `credentials`.
+fn candidates(
+    config: &Config,
+    sandbox: &mut Sandbox,
+    host: &Host,
+    flag: Option<String>,
+) -> Result<Vec<Candidate>> {
+    let mut found = Vec::new();
+    if let Some(token) = flag {
+        found.push(Candidate {
+            source: TokenSource::Flag,
+            token,
+            user_id: None,
+            issued_at: None,
+        });
+    }
+    let env_url_matches = env_var("KONECTY_URL")
+        .is_none_or(|url| Host::parse(&url).is_ok_and(|env| env.same_as(host)));
+    if let Some(token) = config.env_token.clone().filter(|_| env_url_matches) {
+        found.push(Candidate {
+            source: TokenSource::Environment,
+            token,
+            user_id: env_var("KONECTY_USER_ID"),
+            issued_at: None,
+        });
+    }
+    for stored in call(sandbox, |s| s.read_sessions(&host.url))? {
+        found.push(Candidate {
+            source: match stored.file {
+                CredentialFile::EnvFile => TokenSource::EnvFile,
+                CredentialFile::CredentialsFile => TokenSource::Credentials,
+            },
+            token: stored.token,
+            user_id: stored.user_id,
+            issued_at: stored.issued_at,
+        });
+    }
+    Ok(found)
+}
+
+pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
+    let (host, host_source) = config.host();
+    let flag = args.token_stdin.then(read_token).transpose()?;
+    let mut sandbox = open(config, (!args.offline).then_some(&host))?;
+    let found = candidates(config, &mut sandbox, &host, flag)?;
+    let other_hosts: Vec<String> = call(&mut sandbox, |s| s.stored_hosts())?
+        .into_iter()
+        .filter(|h| Host::parse(h).is_ok_and(|h| !h.same_as(&host)))
+        .collect();
+    let mut lines = vec![format!(
+        "  host:    {} (from {})",
+        host.url,
+        host_source.describe()
+    )];
+    let mut json = json!({
+        "host": host.url,
+        "hostSource": host_source.name(),
+        "loggedIn": false,
+        "verified": false,
+        "user": null,
+        "issuedAt": null,
+        "tokenSource": null,
+        "overrides": [],
+        "otherHosts": other_hosts,
+    });
+    if !other_hosts.is_empty() {
+        let hint = format!(
+            "  other stored hosts: {} (switch with: konecty-session use HOST)",
+            other_hosts.join(", ")
+        );
+        lines.push(hint);
+    }
+
+    let Some((winner, overridden)) = found.split_first() else {
+        let text = format!(
+            "Not logged in to {}: no token in KONECTY_TOKEN, {dir}/.env or {dir}/credentials; \
+             log in with: konecty-session login\n{}\n",
+            host.url,
+            lines.join("\n"),
+            dir = config.dir.display()
+        );
+        return Ok(Report::new(Exit::Refused, text, json));
+    };
+    json["tokenSource"] = json!(winner.source.name());
+    json["overrides"] = overridden
+        .iter()
+        .map(|c| json!({"source": c.source.name(), "sameToken": c.token == winner.token}))
+        .collect();
+    let mut token_line = format!("  token:   from {}", winner.source.describe(config));
+    if !overridden.is_empty() {
+        let what: Vec<String> = overridden
+            .iter()
+            .map(|c| {
+                let same = if c.token == winner.token {
+                    "same token"
+                } else {
+                    "a different token"
+                };
+                format!("{} ({same})", c.source.describe(config))
+            })
+            .collect();
+        token_line.push_str(&format!("; overrides {}", what.join(", ")));
+    }
+    lines.insert(1, token_line);
+    let issued_at = winner.issued_at.or_else(|| {
+        overridden
+            .iter()
+            .find(|c| c.token == winner.token)
+            .and_then(|c| c.issued_at)
+    });
+    if let Some(at) = issued_at {
+        json["issuedAt"] = json!(present::rfc3339(at));
+        lines.insert(
+            2,
+            format!(
+                "  issued:  {} ({})",
+                present::rfc3339(at),
+                present::age(at, present::now())
+            ),
+        );
+    }
+
+    if args.offline {
+        json["loggedIn"] = json!(true);
+        json["user"] = json!({"id": winner.user_id, "name": null, "email": null});
+        lines.push("  checked: no (--offline)".to_string());
+        let text = format!(
+            "A session for {} is stored (not checked with the server).\n{}\n",
+            host.url,
+            lines.join("\n")
+        );
+        return Ok(Report::new(Exit::Success, text, json));
+    }
+    let check = call(&mut sandbox, |s| s.check_session(&host.url, &winner.token))?;
+    json["verified"] = json!(true);
+    if !check.logged_in {
+        lines.push("  checked: the server refused the token".to_string());
+        let text = format!(
+            "Not logged in to {}: the server no longer accepts the token from {}; log in again \
+             with: konecty-session login\n{}\n",
+            host.url,
+            winner.source.describe(config),
+            lines.join("\n")
+        );
+        return Ok(Report::new(Exit::Refused, text, json));
+    }
+    let user_id = check.user_id.clone().or_else(|| winner.user_id.clone());
+    json["loggedIn"] = json!(true);
+    json["user"] = json!({"id": user_id, "name": check.name, "email": check.email});
+    lines.push("  checked: valid on the server".to_string());
+    let text = format!(
+        "{}\n{}\n",
+        logged_in_line(
+            &host.url,
+            check.name.as_deref(),
+            check.email.as_deref(),
+            user_id.as_deref().unwrap_or("?")
+        ),
+        lines.join("\n")
+    );
+    Ok(Report::new(Exit::Success, text, json))
+}
+
+/// The token that status would use, without asking the server.
+fn best_token(config: &Config) -> Result<(Host, Candidate)> {
+    let (host, _) = config.host();
+    let mut sandbox = open(config, None)?;
+    let found = candidates(config, &mut sandbox, &host, None)?;
+    let winner = found.into_iter().next().ok_or_else(|| {
+        Failure::of_kind(
+            Exit::Refused,
+            "not-logged-in",
+            format!(
+                "no session for {}: log in with: konecty-session --host {} login",
+                host.url, host.url
+            ),
+        )
+    })?;
+    Ok((host, winner))
+}
+
+pub fn token(config: &Config) -> Result<Report> {
+    let (host, winner) = best_token(config)?;
+    let json =
+        json!({"host": host.url, "token": winner.token, "tokenSource": winner.source.name()});
+    Ok(Report::new(
+        Exit::Success,
+        format!("{}\n", winner.token),
+        json,
+    ))
+}
+
+pub fn env(config: &Config, args: &EnvArgs) -> Result<Report> {
+    let (host, winner) = best_token(config)?;
+    let mut vars = vec![
+        ("KONECTY_URL", host.url.clone()),
+        ("KONECTY_TOKEN", winner.token),
+    ];
+    vars.extend(winner.user_id.map(|id| ("KONECTY_USER_ID", id)));
+    let lines: Vec<String> = vars
+        .iter()
+        .map(|(name, value)| present::assignment(args.shell, name, value))
+        .collect();
+    let text = match args.shell {
+        ShellSyntax::Sh => format!("{}\n", lines.join("\n")),
+        ShellSyntax::Fish => format!("{};\n", lines.join(";\n")),
+    };
+    let json: serde_json::Map<String, Value> = vars
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect();
+    Ok(Report::new(Exit::Success, text, Value::Object(json)))
+}
+
+pub fn use_host(config: &Config, url: &str) -> Result<Report> {
+    let host = Host::parse(url)?;
+    let mut sandbox = open(config, None)?;
+    let Some(stored) = call(&mut sandbox, |s| s.use_session(&host.url))? else {
+        let known = call(&mut sandbox, |s| s.stored_hosts())?;
+        let known = if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        };
+        return Err(Failure::of_kind(
+            Exit::Refused,
+            "not-logged-in",
+            format!(
+                "no session stored for {}: log in with: konecty-session --host {} login \
+                 (stored hosts: {known})",
+                host.url, host.url
+            ),
+        )
+        .into());
+    };
+    tighten(config)?;
+    let text = format!(
+        "{} is now the default session (credentials [default] and .env).\n",
+        stored.host
+    );
+    let json = json!({"host": stored.host, "userId": stored.user_id, "default": true});
+    Ok(Report::new(Exit::Success, text, json))
+}
+
+pub fn logout(config: &Config) -> Result<Report> {
+    let (host, _) = config.host();
+    let mut sandbox = open(config, Some(&host))?;
     let outcome = call(&mut sandbox, |s| s.logout(&host.url))?;
     tighten(config)?;
     let server = match (outcome.revoked_on_server, &outcome.server_message) {
@@ -142,46 +500,63 @@ pub fn logout(config: &Config) -> Result<Exit> {
         (false, Some(message)) => format!("the server no longer knew it ({})", one_line(message)),
         (false, None) => "nothing to revoke on the server".to_string(),
     };
-    if outcome.removed_locally || outcome.revoked_on_server {
+    let text = if outcome.removed_locally || outcome.revoked_on_server {
         let local = if outcome.removed_locally {
             "token removed from the credential files"
         } else {
             "no token was stored"
         };
-        println!("Logged out of {}: {server}; {local}.", host.url);
+        format!("Logged out of {}: {server}; {local}.\n", host.url)
     } else {
-        println!("No session stored for {}: nothing to log out.", host.url);
-    }
-    Ok(Exit::Success)
+        format!("No session stored for {}: nothing to log out.\n", host.url)
+    };
+    let json = json!({
+        "host": host.url,
+        "revokedOnServer": outcome.revoked_on_server,
+        "serverMessage": outcome.server_message.as_deref().map(one_line),
+        "removedLocally": outcome.removed_locally,
+    });
+    Ok(Report::new(Exit::Success, text, json))
 }
 
-fn print_logged_in(host: &Host, name: Option<&str>, user_id: &str) {
+fn completions(shell: clap_complete::Shell) -> Report {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "konecty-session", &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    let json = json!({"shell": shell.to_string(), "script": script});
+    Report::new(Exit::Success, script, json)
+}
+
+pub fn logged_in_line(
+    host: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+    user_id: &str,
+) -> String {
     let name = name.map(one_line).unwrap_or_else(|| "?".into());
-    println!(
-        "Logged in to {} as {name} (user id {}).",
-        host.url,
+    let email = email
+        .map(|e| format!(" <{}>", one_line(e)))
+        .unwrap_or_default();
+    format!(
+        "Logged in to {host} as {name}{email} (user id {}).",
         one_line(user_id)
-    );
+    )
 }
 
-/// For status and logout: --host or KONECTY_URL, else the stored default session's host
-/// (read by this process, never taken from the component), else the built-in default.
-fn session_host(config: &Config) -> Host {
-    if let Some(host) = &config.host {
-        return host.clone();
+pub fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "email",
+        Channel::Whatsapp => "whatsapp",
     }
-    credentials_dir::stored_default_host(&config.dir)
-        .and_then(|url| Host::parse(&url).ok())
-        .unwrap_or_else(|| config.host_or_default())
 }
 
 /// Leaves the credential files 0600, whatever the component did.
-fn tighten(config: &Config) -> Result<()> {
+pub fn tighten(config: &Config) -> Result<()> {
     credentials_dir::tighten_files(&config.dir)
         .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")).into())
 }
 
-fn dev_server(args: &DevServerArgs) -> Result<Exit> {
+fn dev_server(args: &DevServerArgs, json: bool) -> Result<Report> {
     let config = DevServerConfig {
         listen: args.listen,
         email_otp: !args.no_email_otp,
@@ -197,6 +572,11 @@ fn dev_server(args: &DevServerArgs) -> Result<Exit> {
     };
     let server =
         DevServer::start(config).with_context(|| format!("cannot listen on {}", args.listen))?;
+    if json {
+        let started =
+            json!({"url": server.url(), "email": args.user_email, "phone": args.user_phone});
+        println!("{started}");
+    }
     eprintln!(
         "dev-server: Konecty-compatible auth server on {} (codes are printed here, never sent)",
         server.url()
@@ -206,16 +586,16 @@ fn dev_server(args: &DevServerArgs) -> Result<Exit> {
         args.user_email, args.user_phone
     );
     eprintln!(
-        "dev-server: try  konecty-session --host {} request-otp --email {}",
+        "dev-server: try  konecty-session --host {} login --email {}",
         server.url(),
         args.user_email
     );
     server.wait();
-    Ok(Exit::Success)
+    Ok(Report::new(Exit::Success, "", Value::Null))
 }
 
 /// The whole flow against a built-in server, through the same sandbox and commands.
-fn demo(cli: &Cli) -> Result<Exit> {
+fn demo(cli: &Cli) -> Result<Report> {
     let server =
         DevServer::start(DevServerConfig::default()).context("cannot start the built-in server")?;
     // Without --dir, a private temporary directory, removed when the demo ends.
@@ -227,51 +607,90 @@ fn demo(cli: &Cli) -> Result<Exit> {
         }
     };
     let config = Config {
-        host: Some(Host::parse(&server.url())?),
+        given_host: Some((Host::parse(&server.url())?, HostSource::Flag)),
         dir,
         component: cli.component.clone(),
+        json: cli.json,
+        verbose: cli.verbose,
+        env_token: None,
     };
     let email = "dev@example.com";
     let who = Identifier::Email(email.into());
-    let show = |command: &str| println!("\n$ konecty-session --host {} {command}", server.url());
+    let mut steps = Vec::new();
+    let mut step = |command: String, report: Report| {
+        if !config.json {
+            print!(
+                "\n$ konecty-session --host {} {command}\n{}",
+                server.url(),
+                report.text
+            );
+        }
+        steps.push(json!({"command": command, "exit": report.exit as u8, "result": report.json}));
+        report.exit
+    };
 
-    println!(
-        "Demo: a Konecty-compatible server runs on {}; files go to {}.",
-        server.url(),
-        config.dir.display()
+    if !config.json {
+        println!(
+            "Demo: a Konecty-compatible server runs on {}; files go to {}.",
+            server.url(),
+            config.dir.display()
+        );
+    }
+    step("login-options".into(), login_options(&config)?);
+    step(
+        format!("request-otp --email {email}"),
+        request_otp(&config, &who)?,
     );
-    show("login-options");
-    login_options(&config)?;
-    show(&format!("request-otp --email {email}"));
-    request_otp(&config, &who)?;
     let code = server
         .code_for(email)
         .context("the built-in server issued no code")?;
-    println!("(the built-in server hands the code over directly; it is not shown)");
-    show(&format!("verify-otp --email {email} --otp-stdin"));
-    verify_otp(&config, &who, &code, SaveTargets::all())?;
-    for file in [".env", "credentials"] {
-        println!("\n{}/{file} (tokens hidden):", config.dir.display());
-        let path = config.dir.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Failure::new(
-                Exit::Storage,
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?;
-        print!("{}", hide_tokens(&text));
+    step(
+        "verify-otp --otp-stdin   (the built-in server hands the code over)".into(),
+        verify_otp(&config, None, &code, SaveTargets::all())?,
+    );
+    if !config.json {
+        for file in [".env", "credentials"] {
+            let path = config.dir.join(file);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::new(
+                    Exit::Storage,
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            print!(
+                "\n{} (tokens hidden):\n{}",
+                path.display(),
+                hide_tokens(&text)
+            );
+        }
     }
-    show("status");
-    status(&config)?;
-    show("logout");
-    logout(&config)?;
-    show("status");
-    let after = status(&config)?;
-    println!(
-        "\nDone: status now exits {} (not logged in), as expected.",
+    step(
+        "status".into(),
+        status(
+            &config,
+            &StatusArgs {
+                offline: false,
+                token_stdin: false,
+            },
+        )?,
+    );
+    step("logout".into(), logout(&config)?);
+    let after = step(
+        "status".into(),
+        status(
+            &config,
+            &StatusArgs {
+                offline: false,
+                token_stdin: false,
+            },
+        )?,
+    );
+    let text = format!(
+        "\nDone: status now exits {} (not logged in), as expected.\n",
         after as u8
     );
-    Ok(Exit::Success)
+    let json = json!({"host": server.url(), "dir": config.dir, "steps": steps});
+    Ok(Report::new(Exit::Success, text, json))
 }
 
 /// A private temporary directory, removed on drop.
@@ -318,6 +737,14 @@ fn identifier(recipient: &Recipient) -> Identifier {
     }
 }
 
+pub fn maybe_identifier(recipient: &MaybeRecipient) -> Option<Identifier> {
+    match (&recipient.email, &recipient.phone) {
+        (Some(email), _) => Some(Identifier::Email(email.clone())),
+        (None, Some(phone)) => Some(Identifier::Phone(phone.clone())),
+        (None, None) => None,
+    }
+}
+
 fn targets(verify: &Verify) -> SaveTargets {
     let mut targets = SaveTargets::empty();
     if !verify.no_env {
@@ -329,26 +756,46 @@ fn targets(verify: &Verify) -> SaveTargets {
     targets
 }
 
+/// The code: --otp-stdin, else KONECTY_OTP, else --otp.
 fn read_code(source: &CodeSource) -> Result<String> {
-    if let Some(code) = &source.otp {
-        return Ok(code.clone());
+    if source.otp_stdin {
+        return first_line_of_stdin("the code", "--otp-stdin");
     }
+    if let Some(code) = env_var("KONECTY_OTP").or_else(|| source.otp.clone()) {
+        return Ok(code);
+    }
+    Err(Failure::of_kind(
+        Exit::Usage,
+        "usage",
+        "no code given: pipe it to --otp-stdin, or set KONECTY_OTP (see --help)",
+    )
+    .into())
+}
+
+fn read_token() -> Result<String> {
+    first_line_of_stdin("the token", "--token-stdin")
+}
+
+fn first_line_of_stdin(what: &str, flag: &str) -> Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| {
         Failure::new(
             Exit::Usage,
-            format!("cannot read the code from standard input: {e}"),
+            format!("cannot read {what} from standard input: {e}"),
         )
     })?;
-    let code = line.trim();
-    if code.is_empty() {
-        return Err(Failure::new(Exit::Usage, "no code on standard input (--otp-stdin)").into());
+    let value = line.trim();
+    if value.is_empty() {
+        return Err(
+            Failure::new(Exit::Usage, format!("nothing on standard input ({flag})")).into(),
+        );
     }
-    Ok(code.to_string())
+    Ok(value.to_string())
 }
 
-/// Prepares the credentials directory and loads the component with its grant.
-fn open(config: &Config, host: &Host) -> Result<Sandbox> {
+/// Prepares the credentials directory and loads the component with its grant: the
+/// directory, and HTTP to `host`'s origin only (none at all when `host` is None).
+pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
     credentials_dir::prepare(&config.dir)
         .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
     let source = match &config.component {
@@ -357,28 +804,44 @@ fn open(config: &Config, host: &Host) -> Result<Sandbox> {
     };
     let grant = Grant {
         dir: config.dir.clone(),
-        origin: Some(host.origin.clone()),
+        origin: host.map(|h| h.origin.clone()),
         timeouts: Timeouts::default(),
+        log_requests: config.verbose,
     };
     Sandbox::new(source, grant)
 }
 
 /// Calls the component; its error becomes a [`Failure`] that also says what the policy
 /// refused during this call.
-fn call<T>(
+pub fn call<T>(
     sandbox: &mut Sandbox,
     function: impl FnOnce(&mut Sandbox) -> Result<Result<T, ApiError>>,
 ) -> Result<T> {
+    attempt(sandbox, function)?.map_err(|err| Failure::from(err).into())
+}
+
+/// Like [`call`], but hands the component's error back, for callers that recover from some.
+pub fn attempt<T>(
+    sandbox: &mut Sandbox,
+    function: impl FnOnce(&mut Sandbox) -> Result<Result<T, ApiError>>,
+) -> Result<Result<T, ApiError>> {
     let denied_before = sandbox.denials().len();
-    match function(sandbox)? {
-        Ok(value) => Ok(value),
-        Err(err) => {
-            let mut failure = Failure::from(err);
-            if let Some(denial) = sandbox.denials().get(denied_before..).and_then(<[_]>::last) {
-                failure.message = format!("{} ({denial})", failure.message);
-                failure.exit = Exit::Unavailable;
-            }
-            Err(failure.into())
-        }
+    let result = function(sandbox)?;
+    if let Err(err) = &result
+        && sandbox.denials().len() > denied_before
+    {
+        return Err(failure_of(sandbox, err.clone(), denied_before).into());
     }
+    Ok(result)
+}
+
+/// The error as a failure; a denial by the policy since `denied_before` is named in it.
+fn failure_of(sandbox: &Sandbox, err: ApiError, denied_before: usize) -> Failure {
+    let mut failure = Failure::from(err);
+    if let Some(denial) = sandbox.denials().get(denied_before..).and_then(<[_]>::last) {
+        failure.message = format!("{} ({denial})", failure.message);
+        failure.exit = Exit::Unavailable;
+        failure.kind = "denied";
+    }
+    failure
 }

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::cli::HostSource;
+
 /// The files the component writes; the host tightens their modes after every call.
-const FILES: [&str; 2] = [".env", "credentials"];
+const FILES: [&str; 3] = [".env", "credentials", "pending-otp"];
 
 /// `~/.konecty`, the directory every Konecty skill reads.
 pub fn default_dir() -> Result<PathBuf> {
@@ -59,7 +61,7 @@ pub fn tighten_files(dir: &Path) -> Result<()> {
 /// The host of the stored default session: `KONECTY_URL` in `.env`, else `host` in the
 /// `[default]` section of `credentials`. The host reads this itself, so that a component
 /// never chooses the origin it is granted.
-pub fn stored_default_host(dir: &Path) -> Option<String> {
+pub fn stored_default_host(dir: &Path) -> Option<(String, HostSource)> {
     let from_env = read_small(&dir.join(".env")).and_then(|text| {
         text.lines().find_map(|line| {
             let line = line.trim_start();
@@ -85,10 +87,12 @@ pub fn stored_default_host(dir: &Path) -> Option<String> {
                 .then(|| value.trim().to_string())
         })
     };
-    from_env
-        .filter(|h| !h.is_empty())
-        .or_else(from_credentials)
-        .filter(|h| !h.is_empty())
+    match from_env.filter(|h| !h.is_empty()) {
+        Some(host) => Some((host, HostSource::EnvFile)),
+        None => from_credentials()
+            .filter(|h| !h.is_empty())
+            .map(|host| (host, HostSource::Credentials)),
+    }
 }
 
 fn unquote(value: &str) -> &str {
@@ -128,8 +132,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            stored_default_host(dir.path()).as_deref(),
-            Some("https://d")
+            stored_default_host(dir.path()),
+            Some(("https://d".to_string(), HostSource::Credentials))
         );
         fs::write(
             dir.path().join(".env"),
@@ -137,8 +141,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            stored_default_host(dir.path()).as_deref(),
-            Some("https://e")
+            stored_default_host(dir.path()),
+            Some(("https://e".to_string(), HostSource::EnvFile))
         );
     }
 }

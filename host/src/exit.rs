@@ -26,19 +26,59 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// An error that knows its exit code. Anything else that reaches `main` exits 3.
+/// An error that knows its exit code and its kind (the WIT error case, or one of the
+/// host's own: `usage`, `not-logged-in`, `fault`). Anything else that reaches `main` is a
+/// `fault` and exits 3.
 #[derive(Debug)]
 pub struct Failure {
     pub exit: Exit,
+    pub kind: &'static str,
     pub message: String,
+    /// The server's own words, when it sent any.
+    pub server_message: Option<String>,
 }
 
 impl Failure {
+    /// A failure of the host's own, its kind following from the exit code.
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        let kind = match exit {
+            Exit::Usage => "invalid-input",
+            Exit::Storage => "storage",
+            Exit::Refused => "rejected",
+            Exit::Success | Exit::Unavailable => "fault",
+        };
+        Failure::of_kind(exit, kind, message)
+    }
+
+    pub fn of_kind(exit: Exit, kind: &'static str, message: impl Into<String>) -> Self {
         Failure {
             exit,
+            kind,
             message: message.into(),
+            server_message: None,
         }
+    }
+
+    /// Whatever error reached `main`, as a failure.
+    pub fn of(err: &anyhow::Error) -> Failure {
+        let message = one_line(&format!("{err:#}"));
+        match err.downcast_ref::<Failure>() {
+            Some(failure) => Failure {
+                message,
+                server_message: failure.server_message.clone(),
+                ..Failure::of_kind(failure.exit, failure.kind, "")
+            },
+            None => Failure::of_kind(Exit::Unavailable, "fault", message),
+        }
+    }
+
+    /// `{"error": {"kind", "message", "serverMessage"}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": {
+            "kind": self.kind,
+            "message": self.message,
+            "serverMessage": self.server_message,
+        }})
     }
 }
 
@@ -53,52 +93,86 @@ impl std::error::Error for Failure {}
 impl From<ApiError> for Failure {
     fn from(err: ApiError) -> Failure {
         use ApiError::*;
-        match err {
-            InvalidInput(m) => {
-                Failure::new(Exit::Usage, format!("invalid input: {}", one_line(&m)))
+        let server_message = match &err {
+            Rejected(r) | RateLimited(r) | Unauthorized(r) | ServerError(r) => {
+                r.message.as_deref().map(one_line)
             }
-            OtpNotEnabled(None) => Failure::new(
-                Exit::Refused,
-                "this Konecty namespace has no OTP login enabled (neither email nor WhatsApp): \
-                 konecty-session cannot open a session here",
+            _ => None,
+        };
+        let (exit, kind, message) = match err {
+            InvalidInput(m) => (
+                Exit::Usage,
+                "invalid-input",
+                format!("invalid input: {}", one_line(&m)),
             ),
-            OtpNotEnabled(Some(Channel::Whatsapp)) => Failure::new(
+            OtpNotEnabled(only) => (
                 Exit::Refused,
-                "this namespace sends codes by WhatsApp only: use --phone",
+                "otp-not-enabled",
+                match only {
+                    None => "this Konecty namespace has no OTP login enabled (neither email nor \
+                             WhatsApp): konecty-session cannot open a session here"
+                        .to_string(),
+                    Some(Channel::Whatsapp) => {
+                        "this namespace sends codes by WhatsApp only: use --phone".to_string()
+                    }
+                    Some(Channel::Email) => {
+                        "this namespace sends codes by email only: use --email".to_string()
+                    }
+                },
             ),
-            OtpNotEnabled(Some(Channel::Email)) => Failure::new(
+            Rejected(r) => (
                 Exit::Refused,
-                "this namespace sends codes by email only: use --email",
+                "rejected",
+                format!("the server refused: {}", said(&r)),
             ),
-            Rejected(r) => Failure::new(Exit::Refused, format!("the server refused: {}", said(&r))),
-            RateLimited(r) => Failure::new(
+            RateLimited(r) => (
                 Exit::Refused,
+                "rate-limited",
                 format!(
-                    "the server is limiting requests: {}; wait a minute and try again",
-                    said(&r)
+                    "the server is limiting requests: {}; {}",
+                    said(&r),
+                    wait_hint(r.retry_after)
                 ),
             ),
-            Unauthorized(r) => Failure::new(
+            Unauthorized(r) => (
                 Exit::Refused,
+                "unauthorized",
                 format!("the session is not valid: {}; log in again", said(&r)),
             ),
-            ServerError(r) => Failure::new(
+            ServerError(r) => (
                 Exit::Unavailable,
+                "server-error",
                 format!("the server failed: {}", said(&r)),
             ),
-            Network(m) => Failure::new(Exit::Unavailable, one_line(&m)),
-            Denied(m) => Failure::new(
+            Network(m) => (Exit::Unavailable, "network", one_line(&m)),
+            Denied(m) => (
                 Exit::Unavailable,
+                "denied",
                 format!("blocked by the sandbox: {}", one_line(&m)),
             ),
-            BadResponse(m) => Failure::new(
+            BadResponse(m) => (
                 Exit::Unavailable,
+                "bad-response",
                 format!("unexpected reply: {}", one_line(&m)),
             ),
-            Storage(m) => {
-                Failure::new(Exit::Storage, format!("credential files: {}", one_line(&m)))
-            }
+            Storage(m) => (
+                Exit::Storage,
+                "storage",
+                format!("credential files: {}", one_line(&m)),
+            ),
+        };
+        Failure {
+            server_message,
+            ..Failure::of_kind(exit, kind, message)
         }
+    }
+}
+
+/// How long to wait after a 429: the server's Retry-After, else its one-minute window.
+pub fn wait_hint(retry_after: Option<u32>) -> String {
+    match retry_after {
+        Some(secs) => format!("wait {secs} s and try again"),
+        None => "wait a minute and try again".to_string(),
     }
 }
 
@@ -139,6 +213,7 @@ mod tests {
         let reply = || ServerReply {
             status: 400,
             message: Some("Invalid OTP code".into()),
+            retry_after: None,
         };
         let cases = [
             (ApiError::InvalidInput("x".into()), Exit::Usage),
@@ -157,5 +232,28 @@ mod tests {
             let shown = format!("{err:?}");
             assert_eq!(Failure::from(err).exit, exit, "{shown}");
         }
+    }
+
+    #[test]
+    fn kinds_are_the_wit_case_names_and_keep_the_server_words() {
+        let limited = Failure::from(ApiError::RateLimited(ServerReply {
+            status: 429,
+            message: Some("Too many requests".into()),
+            retry_after: Some(42),
+        }));
+        assert_eq!(limited.kind, "rate-limited");
+        assert_eq!(limited.server_message.as_deref(), Some("Too many requests"));
+        assert!(limited.message.contains("wait 42 s"), "{}", limited.message);
+        let json = limited.to_json();
+        assert_eq!(json["error"]["kind"], "rate-limited", "{json}");
+        assert_eq!(
+            json["error"]["serverMessage"], "Too many requests",
+            "{json}"
+        );
+        assert_eq!(
+            Failure::from(ApiError::OtpNotEnabled(None)).kind,
+            "otp-not-enabled"
+        );
+        assert_eq!(Failure::from(ApiError::Storage("x".into())).kind, "storage");
     }
 }

@@ -3,7 +3,8 @@
 //! - [`sandbox`]: loads a `konecty:session` component with exactly its grant;
 //! - [`policy`]: the outbound HTTP check (one exact origin, fail closed);
 //! - [`credentials_dir`]: the one directory it may touch, and file modes;
-//! - [`cli`] and [`commands`]: the `konecty-session` binary;
+//! - [`cli`], [`commands`] and [`login`]: the `konecty-session` binary; [`present`] and
+//!   [`exit`]: how its results and errors are shown; [`fingerprint`]: the machine label;
 //! - [`dev_server`]: a local Konecty-compatible auth server for trying and testing.
 
 pub mod cli;
@@ -11,5 +12,8 @@ pub mod commands;
 pub mod credentials_dir;
 pub mod dev_server;
 pub mod exit;
+pub mod fingerprint;
+pub mod login;
 pub mod policy;
+pub mod present;
 pub mod sandbox;

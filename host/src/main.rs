@@ -1,19 +1,26 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser as _;
 use konecty_session::cli::Cli;
-use konecty_session::exit::{Exit, Failure, one_line};
+use konecty_session::exit::{Exit, Failure};
 
 fn main() -> ExitCode {
+    // Known before parsing, so that even a usage error comes out as JSON.
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json");
     match run() {
         Ok(code) => code,
         Err(err) => {
-            // One line, whatever the cause chain holds (wasmtime errors can span several).
-            eprintln!("konecty-session: {}", one_line(&format!("{err:#}")));
-            let exit = err
-                .downcast_ref::<Failure>()
-                .map_or(Exit::Unavailable, |f| f.exit);
-            exit.into()
+            let failure = Failure::of(&err);
+            if json {
+                println!("{}", failure.to_json());
+            } else {
+                eprintln!("konecty-session: {}", failure.message);
+            }
+            failure.exit.into()
         }
     }
 }
@@ -31,8 +38,17 @@ fn run() -> anyhow::Result<ExitCode> {
             let rendered = err.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid usage");
             let message = first.strip_prefix("error: ").unwrap_or(first);
-            return Err(Failure::new(Exit::Usage, format!("{message} (see --help)")).into());
+            let message = format!("{message} (see --help)");
+            return Err(Failure::of_kind(Exit::Usage, "usage", message).into());
         }
     };
-    Ok(konecty_session::commands::run(&cli)?.into())
+    let report = konecty_session::commands::run(&cli)?;
+    let mut stdout = std::io::stdout().lock();
+    if cli.json {
+        writeln!(stdout, "{}", report.json)?;
+    } else {
+        write!(stdout, "{}", report.text)?;
+    }
+    stdout.flush()?;
+    Ok(report.exit.into())
 }

@@ -3,7 +3,7 @@
 //! kept for the host to report.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::Uri;
 use http_body_util::BodyExt;
@@ -116,14 +116,17 @@ pub struct HttpPolicy {
     granted: Option<Origin>,
     timeouts: Timeouts,
     denials: Vec<Denial>,
+    /// Log one line per request on stderr (`--verbose`).
+    log: bool,
 }
 
 impl HttpPolicy {
-    pub fn new(granted: Option<Origin>, timeouts: Timeouts) -> Self {
+    pub fn new(granted: Option<Origin>, timeouts: Timeouts, log: bool) -> Self {
         HttpPolicy {
             granted,
             timeouts,
             denials: Vec::new(),
+            log,
         }
     }
 
@@ -169,28 +172,67 @@ impl WasiHttpHooks for HttpPolicy {
         options: Option<RequestOptions>,
         _response_errors: Io,
     ) -> Box<dyn Future<Output = Sent> + Send> {
+        let line = self
+            .log
+            .then(|| format!("{} {}", request.method(), loggable_path(request.uri())));
         if let Err(denial) = self.check(request.uri()) {
+            if let Some(line) = line {
+                eprintln!("konecty-session: {line} denied: {denial}");
+            }
             self.denials.push(denial);
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
         let options = self.clamp(options);
         Box::new(async move {
+            let started = Instant::now();
             // Sends to the checked origin only; hyper does not follow redirects.
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let sent = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+            if let Some(line) = line {
+                let ms = started.elapsed().as_millis();
+                match &sent {
+                    Ok((response, _)) => {
+                        eprintln!(
+                            "konecty-session: {line} {} {ms} ms",
+                            response.status().as_u16()
+                        )
+                    }
+                    Err(_) => eprintln!("konecty-session: {line} no response {ms} ms"),
+                }
+            }
+            let (response, io) = sent?;
             Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Io))
         })
     }
+}
+
+/// The path alone, for logs: no query (it could carry anything), printable, bounded. Headers
+/// and bodies, where tokens, codes, emails and phones travel, are never logged.
+fn loggable_path(uri: &Uri) -> String {
+    const MAX_CHARS: usize = 120;
+    uri.path()
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .take(MAX_CHARS)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn logged_paths_drop_the_query() {
+        let uri: Uri = "http://a.com/api/auth/x?email=ana@example.com&otp=123456"
+            .parse()
+            .unwrap();
+        assert_eq!(loggable_path(&uri), "/api/auth/x");
+    }
+
     fn policy(granted: &str) -> HttpPolicy {
         HttpPolicy::new(
             Some(Origin::of_base_url(granted).unwrap()),
             Timeouts::default(),
+            false,
         )
     }
 
@@ -304,7 +346,7 @@ mod tests {
 
     #[test]
     fn no_grant_denies_everything() {
-        let p = HttpPolicy::new(None, Timeouts::default());
+        let p = HttpPolicy::new(None, Timeouts::default(), false);
         assert_eq!(verdict(&p, "https://a.com/"), Err(Denial::NoGrant));
     }
 

@@ -16,8 +16,9 @@ use crate::policy::{Denial, HttpPolicy, Origin, Timeouts};
 wasmtime::component::bindgen!({ world: "session", path: "../wit" });
 
 pub use konecty::session::types::{
-    Channel, Error as ApiError, Identifier, LoginMethods, LogoutOutcome, OtpSent, SaveTargets,
-    ServerReply, Session as ApiSession, SessionCheck, StoredSession,
+    Channel, ClientLabel, CredentialFile, Error as ApiError, Identifier, LoginMethods,
+    LogoutOutcome, OtpSent, SaveTargets, ServerReply, Session as ApiSession, SessionCheck,
+    StoredSession,
 };
 
 include!(concat!(env!("OUT_DIR"), "/guest_component.rs"));
@@ -66,6 +67,8 @@ pub struct Grant {
     /// The only origin it may send requests to; none means no HTTP at all.
     pub origin: Option<Origin>,
     pub timeouts: Timeouts,
+    /// Log one line per request on stderr.
+    pub log_requests: bool,
 }
 
 /// The store's state: one struct implementing both views, as in wasmtime's examples.
@@ -137,7 +140,7 @@ impl Sandbox {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            policy: HttpPolicy::new(grant.origin, grant.timeouts),
+            policy: HttpPolicy::new(grant.origin, grant.timeouts, grant.log_requests),
         };
         let mut store = Store::new(&engine, state);
         let session = Session::instantiate(&mut store, &component, &linker)
@@ -168,11 +171,12 @@ impl Sandbox {
     pub fn verify_otp(
         &mut self,
         host: &str,
-        who: &Identifier,
+        who: Option<&Identifier>,
         code: &str,
+        label: Option<&ClientLabel>,
     ) -> Result<Result<ApiSession, ApiError>> {
         let api = self.session.konecty_session_api();
-        trapped(api.call_verify_otp(&mut self.store, host, who, code))
+        trapped(api.call_verify_otp(&mut self.store, host, who, code, label))
     }
 
     pub fn save_session(
@@ -184,12 +188,19 @@ impl Sandbox {
         trapped(api.call_save_session(&mut self.store, session, targets))
     }
 
-    pub fn read_session(
-        &mut self,
-        host: Option<&str>,
-    ) -> Result<Result<Option<StoredSession>, ApiError>> {
+    pub fn read_sessions(&mut self, host: &str) -> Result<Result<Vec<StoredSession>, ApiError>> {
         let api = self.session.konecty_session_api();
-        trapped(api.call_read_session(&mut self.store, host))
+        trapped(api.call_read_sessions(&mut self.store, host))
+    }
+
+    pub fn stored_hosts(&mut self) -> Result<Result<Vec<String>, ApiError>> {
+        let api = self.session.konecty_session_api();
+        trapped(api.call_stored_hosts(&mut self.store))
+    }
+
+    pub fn use_session(&mut self, host: &str) -> Result<Result<Option<StoredSession>, ApiError>> {
+        let api = self.session.konecty_session_api();
+        trapped(api.call_use_session(&mut self.store, host))
     }
 
     pub fn check_session(

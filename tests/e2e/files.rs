@@ -24,10 +24,10 @@ fn other_ini_sections_and_keys_are_kept() {
     let home = Home::new();
     home.write("credentials", "; hand-written\n[default]\nregion = br\nauthId = old\n\n[https://other.konecty.com]\nhost = https://other.konecty.com\nauthId = keep-me\n");
     let token = home.login(&server);
-    let after = home.read("credentials");
+    let after = times_hidden(&home.read("credentials"));
     let host = server.url();
     let expected = format!(
-        "; hand-written\n[default]\nregion = br\nauthId = {token}\nhost = {host}\nuserId = devUser0000000001\n\n[https://other.konecty.com]\nhost = https://other.konecty.com\nauthId = keep-me\n\n[{host}]\nhost = {host}\nuserId = devUser0000000001\nauthId = {token}\n"
+        "; hand-written\n[default]\nregion = br\nauthId = {token}\nhost = {host}\nuserId = devUser0000000001\nissuedAt = <time>\n\n[https://other.konecty.com]\nhost = https://other.konecty.com\nauthId = keep-me\n\n[{host}]\nhost = {host}\nuserId = devUser0000000001\nauthId = {token}\nissuedAt = <time>\n"
     );
     assert_eq!(after, expected);
 }
@@ -107,7 +107,11 @@ fn the_code_is_stored_nowhere_and_no_temporary_files_remain() {
         names.push(entry.file_name().to_string_lossy().into_owned());
     }
     names.sort();
-    assert_eq!(names, [".env", "credentials"], "only the two files remain");
+    assert_eq!(
+        names,
+        [".env", "credentials"],
+        "only the two files remain (pending-otp goes once verified)"
+    );
 }
 
 #[test]
@@ -165,9 +169,9 @@ fn a_file_written_by_the_reference_script_is_repaired_not_duplicated() {
         &format!("[default]\nhost = {host}\nuserid = old\nauthid = old\n\n[{host}/]\nhost = {host}\nauthid = old\n"),
     );
     let token = home.login(&server);
-    let after = home.read("credentials");
+    let after = times_hidden(&home.read("credentials"));
     let expected = format!(
-        "[default]\nhost = {host}\nuserId = devUser0000000001\nauthId = {token}\n\n[{host}/]\nhost = {host}\nauthId = {token}\nuserId = devUser0000000001\n"
+        "[default]\nhost = {host}\nuserId = devUser0000000001\nauthId = {token}\nissuedAt = <time>\n\n[{host}/]\nhost = {host}\nauthId = {token}\nuserId = devUser0000000001\nissuedAt = <time>\n"
     );
     assert_eq!(after, expected);
 
@@ -193,7 +197,8 @@ fn empty_stored_values_are_no_session() {
     );
     home.run(&["status"])
         .expect(REFUSED)
-        .says("no session stored");
+        .says("Not logged in")
+        .says("no token in KONECTY_TOKEN");
     assert!(
         server.requests().is_empty(),
         "nothing to check, nothing sent"

@@ -1,8 +1,13 @@
 //! End-to-end tests: the real `konecty-session` binary, the real component, and a fake
 //! Konecty on 127.0.0.1:0 (the library's dev server, or a canned-response server for faults).
 
+mod cli;
 mod files;
 mod flow;
+mod hosts;
 mod inputs;
+mod json;
+mod login;
 mod sandbox;
 mod support;
+mod two_step;

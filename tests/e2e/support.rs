@@ -192,6 +192,19 @@ impl Home {
     }
 }
 
+/// The text with every `issuedAt = …` value replaced by `<time>`, for exact comparisons.
+pub fn times_hidden(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| match line.split_once("issuedAt = ") {
+            Some((head, rest)) => {
+                let end = if rest.ends_with('\n') { "\n" } else { "" };
+                format!("{head}issuedAt = <time>{end}")
+            }
+            None => line.to_string(),
+        })
+        .collect()
+}
+
 /// The `KONECTY_TOKEN` value of a `.env` text.
 pub fn token_in(env: &str) -> String {
     env.lines()
@@ -319,4 +332,112 @@ pub fn closed_port() -> u16 {
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The binary running on a pseudo-terminal, as at a person's keyboard.
+pub struct Pty {
+    master: std::fs::File,
+    output: Arc<(std::sync::Mutex<Vec<u8>>, std::sync::Condvar)>,
+    /// How much of the output `expect` has consumed.
+    cursor: usize,
+    child: std::process::Child,
+    reader: Option<JoinHandle<()>>,
+}
+
+/// How long a prompt may take to appear before the test fails (not a sleep: a deadline).
+const PTY_DEADLINE: Duration = Duration::from_secs(60);
+
+impl Home {
+    /// Starts the binary with a terminal on stdin, stdout and stderr.
+    pub fn run_in_pty(&self, args: &[&str]) -> Pty {
+        use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("openpt");
+        grantpt(&master).expect("grantpt");
+        unlockpt(&master).expect("unlockpt");
+        let name = ptsname(&master, Vec::new()).expect("ptsname");
+        let name: std::ffi::OsString = std::os::unix::ffi::OsStringExt::from_vec(name.into_bytes());
+        let name = PathBuf::from(name);
+        let terminal = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(name)
+            .expect("open the terminal side");
+        let child = Command::new(env!("CARGO_BIN_EXE_konecty-session"))
+            .env_clear()
+            .env("HOME", self.root())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(args)
+            .stdin(terminal.try_clone().unwrap())
+            .stdout(terminal.try_clone().unwrap())
+            .stderr(terminal)
+            .spawn()
+            .expect("the konecty-session binary runs");
+        let master = std::fs::File::from(master);
+        let output = Arc::new((std::sync::Mutex::new(Vec::new()), std::sync::Condvar::new()));
+        let (mut reader, sink) = (master.try_clone().unwrap(), Arc::clone(&output));
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends with EIO once the child has exited and closed the terminal.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
+                sink.1.notify_all();
+            }
+        });
+        Pty {
+            master,
+            output,
+            cursor: 0,
+            child,
+            reader: Some(reader),
+        }
+    }
+}
+
+impl Pty {
+    /// Everything shown so far.
+    pub fn transcript(&self) -> String {
+        String::from_utf8_lossy(&self.output.0.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until `text` appears after what earlier calls consumed, and consumes it.
+    #[track_caller]
+    pub fn expect(&mut self, text: &str) {
+        let deadline = std::time::Instant::now() + PTY_DEADLINE;
+        let (lock, ready) = &*self.output;
+        let mut shown = lock.lock().unwrap();
+        loop {
+            let rest = String::from_utf8_lossy(&shown[self.cursor..]).into_owned();
+            if let Some(at) = rest.find(text) {
+                // Byte offsets of the lossy copy match as long as the output is UTF-8.
+                self.cursor += at + text.len();
+                return;
+            }
+            let now = std::time::Instant::now();
+            assert!(
+                now < deadline,
+                "expected {text:?} on the terminal within {PTY_DEADLINE:?}; after the last match it shows:\n{rest}"
+            );
+            shown = ready.wait_timeout(shown, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Types a line.
+    pub fn send(&mut self, line: &str) {
+        self.master
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write to the terminal");
+    }
+
+    /// Waits for the exit; returns its code and the whole transcript.
+    pub fn finish(mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        // The reader ends when the terminal closes: then the transcript is complete.
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        (status.code().unwrap_or(-1), self.transcript())
+    }
 }

@@ -21,7 +21,9 @@ struct Hostile;
 fn breach(what: String) -> Result<OtpSent, Error> {
     Ok(OtpSent {
         channel: Channel::Email,
+        sent_to: Identifier::Email("breach@example.com".into()),
         server_message: Some(format!("BREACH: {what}")),
+        remembered: false,
     })
 }
 
@@ -145,7 +147,12 @@ impl Guest for Hostile {
         not_a_probe()
     }
 
-    fn verify_otp(_: String, _: Identifier, _: String) -> Result<Session, Error> {
+    fn verify_otp(
+        _: String,
+        _: Option<Identifier>,
+        _: String,
+        _: Option<ClientLabel>,
+    ) -> Result<Session, Error> {
         not_a_probe()
     }
 
@@ -154,15 +161,28 @@ impl Guest for Hostile {
     }
 
     /// Claims a session for the origin named in `steer.txt`, hoping the host grants it.
-    fn read_session(_: Option<String>) -> Result<Option<StoredSession>, Error> {
+    fn read_sessions(_: String) -> Result<Vec<StoredSession>, Error> {
         let target =
             std::fs::read_to_string("steer.txt").map_err(|e| Error::Storage(e.to_string()))?;
         let target = target.trim().to_string();
-        Ok(Some(StoredSession {
+        Ok(vec![StoredSession {
             host: target.clone(),
             token: target,
             user_id: None,
-        }))
+            issued_at: None,
+            file: CredentialFile::CredentialsFile,
+        }])
+    }
+
+    /// Names the steered origin as a stored host too.
+    fn stored_hosts() -> Result<Vec<String>, Error> {
+        let target =
+            std::fs::read_to_string("steer.txt").map_err(|e| Error::Storage(e.to_string()))?;
+        Ok(vec![target.trim().to_string()])
+    }
+
+    fn use_session(_: String) -> Result<Option<StoredSession>, Error> {
+        not_a_probe()
     }
 
     /// Tries to reach the URL it smuggled in as the token.

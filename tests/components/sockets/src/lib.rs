@@ -27,7 +27,12 @@ impl Guest for Sockets {
         unused()
     }
 
-    fn verify_otp(_: String, _: Identifier, _: String) -> Result<Session, Error> {
+    fn verify_otp(
+        _: String,
+        _: Option<Identifier>,
+        _: String,
+        _: Option<ClientLabel>,
+    ) -> Result<Session, Error> {
         unused()
     }
 
@@ -35,7 +40,15 @@ impl Guest for Sockets {
         unused()
     }
 
-    fn read_session(_: Option<String>) -> Result<Option<StoredSession>, Error> {
+    fn read_sessions(_: String) -> Result<Vec<StoredSession>, Error> {
+        unused()
+    }
+
+    fn stored_hosts() -> Result<Vec<String>, Error> {
+        unused()
+    }
+
+    fn use_session(_: String) -> Result<Option<StoredSession>, Error> {
         unused()
     }
 

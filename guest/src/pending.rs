@@ -1,0 +1,74 @@
+//! The code request waiting for verify-otp, one ini section per host in `pending-otp`:
+//! who the code went to and when. Never the code itself.
+
+use crate::api::Who;
+use crate::error::{Error, Result};
+use crate::store::{read, write_atomic};
+use crate::validate::BaseUrl;
+use crate::{clock, ini};
+
+pub const FILE: &str = "pending-otp";
+/// How long a request is remembered: the server's default code lifetime.
+pub const LIFETIME_SECS: u64 = 5 * 60;
+/// A request stamped this far in the future still counts (clocks differ a little).
+const CLOCK_SKEW_SECS: u64 = 60;
+
+pub fn remember(host: &BaseUrl, who: &Who, at: u64) -> Result<()> {
+    let before = read(FILE)?.unwrap_or_default();
+    let (key, value, other) = match who {
+        Who::Email(e) => ("email", e.as_str(), "phone"),
+        Who::Phone(p) => ("phone", p.as_str(), "email"),
+    };
+    let section = host.to_string();
+    let at = clock::format(at);
+    let after = ini::set(&before, &section, &[(key, value), ("requestedAt", &at)]);
+    write_atomic(FILE, &ini::remove(&after, &section, other))
+}
+
+/// Who the code for `host` went to, if it was requested within its lifetime.
+pub fn recall(host: &BaseUrl, now: u64) -> Result<Who> {
+    let none = || {
+        Error::invalid(format!(
+            "no code was requested for {host} in the last {} minutes: name the recipient \
+             (--email or --phone), or request a new code",
+            LIFETIME_SECS / 60
+        ))
+    };
+    let content = read(FILE)?.ok_or_else(none)?;
+    let section = host.to_string();
+    let value = |key: &str| ini::get(&content, &section, key).filter(|v| !v.is_empty());
+    let requested = value("requestedAt")
+        .as_deref()
+        .and_then(clock::parse)
+        .ok_or_else(none)?;
+    let fresh = requested <= now + CLOCK_SKEW_SECS && now.saturating_sub(requested) < LIFETIME_SECS;
+    if !fresh {
+        return Err(none());
+    }
+    match (value("email"), value("phone")) {
+        (Some(email), None) => Who::email(&email),
+        (None, Some(phone)) => Who::phone(&phone),
+        _ => Err(none()),
+    }
+}
+
+/// Drops the request for `host`; other hosts' requests stay.
+pub fn forget(host: &BaseUrl) -> Result<()> {
+    let Some(before) = read(FILE)? else {
+        return Ok(());
+    };
+    let section = host.to_string();
+    let mut after = before.clone();
+    for key in ["email", "phone", "requestedAt"] {
+        after = ini::remove(&after, &section, key);
+    }
+    if !after.contains(&b'=') {
+        // No request left for any host: the file is ours alone, so it goes.
+        return std::fs::remove_file(FILE)
+            .map_err(|e| Error::storage("cannot remove pending-otp", e));
+    }
+    if after != before {
+        write_atomic(FILE, &after)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! `login`: the whole flow at a terminal. Questions and progress go to stderr, the result
+//! to stdout (one JSON object with `--json`).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::{Config, Host, LoginArgs};
+use crate::commands::{
+    CODE_LIFETIME_SECS, Report, attempt, call, client_label, logged_in_line, maybe_identifier,
+    open, save, sent_line,
+};
+use crate::exit::{Exit, Failure, wait_hint};
+use crate::present;
+use crate::sandbox::{ApiError, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets};
+
+/// Wrong codes the server accepts before it wants a new one.
+const TRIES: u32 = 3;
+
+pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::of_kind(
+            Exit::Usage,
+            "usage",
+            "login asks for the code at a terminal, and there is none: use the two steps \
+             instead: request-otp --email EMAIL, then verify-otp --otp-stdin",
+        )
+        .into());
+    }
+    let (host, _) = config.host();
+    let mut sandbox = open(config, Some(&host))?;
+    let methods = call(&mut sandbox, |s| s.login_options(&host.url))?;
+    if !methods.email_otp_enabled && !methods.whatsapp_otp_enabled {
+        return Err(Failure::from(ApiError::OtpNotEnabled(None)).into());
+    }
+    if !args.force
+        && let Some(report) = still_logged_in(&mut sandbox, &host)?
+    {
+        return Ok(report);
+    }
+
+    let mut terminal = Terminal;
+    let mut sent = match maybe_identifier(&args.recipient) {
+        Some(who) => call(&mut sandbox, |s| s.request_otp(&host.url, &who))?,
+        None => ask_and_send(&mut terminal, &mut sandbox, &host, methods)?,
+    };
+    terminal.say(&sent_line(&sent, present::now() + CODE_LIFETIME_SECS));
+    // The normalized recipient (a phone in E.164), for resends and the verification.
+    let who = sent.sent_to.clone();
+
+    let label = client_label();
+    let mut wrong = 0;
+    loop {
+        let Some(answer) = terminal.ask("Code (r to resend): ")? else {
+            return Err(no_answer("code"));
+        };
+        if answer.is_empty() {
+            continue;
+        }
+        if answer.eq_ignore_ascii_case("r") {
+            match attempt(&mut sandbox, |s| s.request_otp(&host.url, &who))? {
+                Ok(again) => {
+                    sent = again;
+                    wrong = 0;
+                    terminal.say(&sent_line(&sent, present::now() + CODE_LIFETIME_SECS));
+                }
+                Err(ApiError::RateLimited(reply)) => terminal.say(&format!(
+                    "Too many codes requested: {}, then type r again.\n",
+                    wait_hint(reply.retry_after)
+                )),
+                Err(err) => return Err(Failure::from(err).into()),
+            }
+            continue;
+        }
+        let verified = attempt(&mut sandbox, |s| {
+            s.verify_otp(&host.url, Some(&who), &answer, Some(&label))
+        })?;
+        match verified {
+            Ok(session) => return save(config, &mut sandbox, &session, SaveTargets::all()),
+            Err(ApiError::InvalidInput(_)) => {
+                terminal.say("A code is 6 digits: 123456, 123 456 or 123-456.\n");
+            }
+            Err(ApiError::Rejected(reply)) => {
+                let message = reply.message.as_deref().unwrap_or("");
+                if message.starts_with("Invalid OTP code") && !message.contains("format") {
+                    wrong += 1;
+                    let left = TRIES.saturating_sub(wrong);
+                    terminal.say(&match left {
+                        0 => "Wrong code, and no tries left: type r for a new code.\n".to_string(),
+                        1 => "Wrong code: 1 try left.\n".to_string(),
+                        n => format!("Wrong code: {n} tries left.\n"),
+                    });
+                } else if message.starts_with("Maximum verification attempts") {
+                    terminal.say("No tries left for this code: type r for a new one.\n");
+                } else if message.starts_with("OTP not found or expired") {
+                    terminal.say("The code expired: type r for a new one.\n");
+                } else {
+                    return Err(Failure::from(ApiError::Rejected(reply)).into());
+                }
+            }
+            Err(err) => return Err(Failure::from(err).into()),
+        }
+    }
+}
+
+/// The report for an already valid stored session, if there is one.
+fn still_logged_in(sandbox: &mut Sandbox, host: &Host) -> Result<Option<Report>> {
+    let stored = call(sandbox, |s| s.read_sessions(&host.url))?;
+    let Some(first) = stored.first() else {
+        return Ok(None);
+    };
+    // A token the server cannot check now is no reason to stop a login.
+    let Ok(check) = attempt(sandbox, |s| s.check_session(&host.url, &first.token))? else {
+        return Ok(None);
+    };
+    if !check.logged_in {
+        return Ok(None);
+    }
+    let user_id = check.user_id.or_else(|| first.user_id.clone());
+    let email = check.email.as_deref().map(present::mask_email);
+    let text = format!(
+        "Already {}\nNothing to do; to log in again anyway: konecty-session login --force\n",
+        logged_in_line(
+            &host.url,
+            check.name.as_deref(),
+            email.as_deref(),
+            user_id.as_deref().unwrap_or("?")
+        )
+        .replacen("Logged in", "logged in", 1)
+    );
+    let json = json!({
+        "host": host.url,
+        "alreadyLoggedIn": true,
+        "user": {"id": user_id, "name": check.name, "email": email},
+    });
+    Ok(Some(Report::new(Exit::Success, text, json)))
+}
+
+/// Asks for an email or phone until the component accepts one, and sends it the code.
+fn ask_and_send(
+    terminal: &mut Terminal,
+    sandbox: &mut Sandbox,
+    host: &Host,
+    methods: LoginMethods,
+) -> Result<OtpSent> {
+    let question = match (methods.email_otp_enabled, methods.whatsapp_otp_enabled) {
+        (true, true) => "Email, or phone for WhatsApp: ",
+        (true, false) => "Email: ",
+        _ => "Phone for WhatsApp: ",
+    };
+    loop {
+        let Some(answer) = terminal.ask(question)? else {
+            return Err(no_answer("email or phone"));
+        };
+        if answer.is_empty() {
+            continue;
+        }
+        let who = if answer.contains('@') {
+            Identifier::Email(answer)
+        } else {
+            Identifier::Phone(answer)
+        };
+        match attempt(sandbox, |s| s.request_otp(&host.url, &who))? {
+            Ok(sent) => return Ok(sent),
+            Err(ApiError::InvalidInput(message)) => terminal.say(&format!("{message}\n")),
+            Err(err) => return Err(Failure::from(err).into()),
+        }
+    }
+}
+
+fn no_answer(what: &str) -> anyhow::Error {
+    Failure::of_kind(Exit::Usage, "usage", format!("no {what} entered")).into()
+}
+
+/// Questions on stderr, answers from stdin (a terminal).
+struct Terminal;
+
+impl Terminal {
+    fn say(&mut self, text: &str) {
+        eprint!("{text}");
+    }
+
+    /// The answer, trimmed; None at end of input.
+    fn ask(&mut self, question: &str) -> Result<Option<String>> {
+        eprint!("{question}");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Failure::new(Exit::Usage, format!("cannot read from the terminal: {e}"))
+        })?;
+        Ok((read > 0).then(|| line.trim().to_string()))
+    }
+}

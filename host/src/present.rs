@@ -1,0 +1,111 @@
+//! How values are shown: masked recipients, times, and shell-quoted assignments.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::cli::ShellSyntax;
+use crate::sandbox::Identifier;
+
+/// `d***@example.com`: enough to recognise the address, not enough to harvest it.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_string(),
+    }
+}
+
+/// `+5511*****9999`: the country and area code show that normalization did what the user
+/// meant; the middle digits stay private.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    let (head, tail) = if chars.len() > 10 { (5, 4) } else { (2, 2) };
+    if chars.len() <= head + tail {
+        return "*".repeat(chars.len());
+    }
+    let middle = chars.len() - head - tail;
+    let head: String = chars[..head].iter().collect();
+    let tail: String = chars[chars.len() - tail..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(middle))
+}
+
+pub fn mask(who: &Identifier) -> String {
+    match who {
+        Identifier::Email(email) => mask_email(email),
+        Identifier::Phone(phone) => mask_phone(phone),
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `2026-11-23T14:05:00Z`.
+pub fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+/// `14:05 UTC`.
+pub fn clock_time(secs: u64) -> String {
+    format!("{} UTC", &rfc3339(secs)[11..16])
+}
+
+/// `12 min ago`, `3 h ago`, `2 days ago`.
+pub fn age(secs: u64, now: u64) -> String {
+    let elapsed = now.saturating_sub(secs);
+    match elapsed {
+        0..60 => "just now".to_string(),
+        60..3600 => format!("{} min ago", elapsed / 60),
+        3600..86_400 => format!("{} h ago", elapsed / 3600),
+        _ => format!("{} days ago", elapsed / 86_400),
+    }
+}
+
+/// One assignment that `eval` in that shell reads back as exactly `value`.
+pub fn assignment(shell: ShellSyntax, name: &str, value: &str) -> String {
+    match shell {
+        ShellSyntax::Sh => format!("export {name}='{}'", value.replace('\'', r"'\''")),
+        ShellSyntax::Fish => format!(
+            "set -gx {name} '{}'",
+            value.replace('\\', r"\\").replace('\'', r"\'")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_phones_are_masked() {
+        assert_eq!(mask_email("ana.silva@example.com"), "a***@example.com");
+        assert_eq!(mask_phone("+5511999999999"), "+5511*****9999");
+        assert_eq!(mask_phone("+14155550100"), "+1415***0100");
+        assert_eq!(mask_phone("+12"), "***");
+    }
+
+    #[test]
+    fn times_read_as_people_expect() {
+        assert_eq!(rfc3339(1_795_442_700), "2026-11-23T14:05:00Z");
+        assert_eq!(clock_time(1_795_442_700), "14:05 UTC");
+        assert_eq!(age(1000, 1030), "just now");
+        assert_eq!(age(1000, 1000 + 12 * 60), "12 min ago");
+        assert_eq!(age(1000, 1000 + 3 * 3600 + 5), "3 h ago");
+        assert_eq!(age(1000, 1000 + 2 * 86_400), "2 days ago");
+    }
+
+    #[test]
+    fn assignments_quote_anything() {
+        assert_eq!(
+            assignment(ShellSyntax::Sh, "A", "it's $(x)"),
+            r"export A='it'\''s $(x)'"
+        );
+        assert_eq!(
+            assignment(ShellSyntax::Fish, "A", r"it's \n"),
+            r"set -gx A 'it\'s \\n'"
+        );
+    }
+}
