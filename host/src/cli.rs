@@ -18,7 +18,7 @@ Examples:
 
   # An agent, in two steps (the second may come in a later turn, within 5 minutes).
   konecty-session --host https://app.konecty.com request-otp --email ana@example.com --json
-  echo 123456 | konecty-session verify-otp --otp-stdin --json
+  echo 123456 | konecty-session --host https://app.konecty.com verify-otp --otp-stdin --json
 
   # Scripts: who am I, the token alone, or the variables for eval.
   konecty-session status
@@ -27,7 +27,8 @@ Examples:
 
 Which host: --host, else KONECTY_URL, else KONECTY_URL in ~/.konecty/.env, else host in
 [default] of ~/.konecty/credentials, else http://localhost:3000. Which token (status,
-token, env): --token-stdin, else KONECTY_TOKEN, else ~/.konecty/.env, else credentials.
+token, env): --token-stdin, else KONECTY_TOKEN (for KONECTY_URL's host), else
+~/.konecty/.env, else credentials.
 `status` shows which one won and what it overrode.
 
 Exit codes: 0 ok; 1 the server said no (wrong or expired code, unknown user, OTP off) or
@@ -106,7 +107,7 @@ credentials directory, so verify-otp may leave out --email/--phone.")]
   KONECTY_OTP=123456 konecty-session verify-otp --email ana@example.com
   konecty-session verify-otp --otp 123456 --no-env   # --otp shows in process listings
 
-The code comes from --otp-stdin, else KONECTY_OTP, else --otp.")]
+The code comes from --otp-stdin or --otp, else KONECTY_OTP.")]
     VerifyOtp(Verify),
     /// Who is logged in, with which token from where; exit 0 valid, 1 not, 3 cannot check
     #[command(
@@ -301,6 +302,8 @@ pub struct Config {
     /// --host, else KONECTY_URL; None when neither was given.
     pub given_host: Option<(Host, HostSource)>,
     pub dir: PathBuf,
+    /// --dir, when given.
+    pub explicit_dir: Option<PathBuf>,
     pub component: Option<PathBuf>,
     pub json: bool,
     pub verbose: bool,
@@ -363,6 +366,7 @@ impl Config {
         Ok(Config {
             given_host,
             dir,
+            explicit_dir: cli.dir.clone(),
             component: cli.component.clone(),
             json: cli.json,
             verbose,
@@ -373,15 +377,39 @@ impl Config {
     /// The host, by precedence: --host, KONECTY_URL, `.env`, credentials `[default]`, the
     /// built-in default. The files are read by this process, never by the component, so
     /// that a component never chooses the origin it is granted.
-    pub fn host(&self) -> (Host, HostSource) {
+    pub fn host(&self) -> Result<(Host, HostSource), Failure> {
         if let Some(given) = &self.given_host {
-            return given.clone();
+            return Ok(given.clone());
         }
-        crate::credentials_dir::stored_default_host(&self.dir)
-            .and_then(|(url, source)| Some((Host::parse(&url).ok()?, source)))
-            .unwrap_or_else(|| {
+        match crate::credentials_dir::stored_default_host(&self.dir) {
+            // A broken stored URL is named, not silently replaced by another host.
+            Some((url, source)) => Host::parse(&url).map(|host| (host, source)).map_err(|f| {
+                Failure::new(
+                    Exit::Usage,
+                    format!(
+                        "{} in {}: {}",
+                        source.describe(),
+                        self.dir.display(),
+                        f.message
+                    ),
+                )
+            }),
+            None => {
                 let host = Host::parse(DEFAULT_HOST).expect("the default host is valid");
-                (host, HostSource::BuiltIn)
-            })
+                Ok((host, HostSource::BuiltIn))
+            }
+        }
+    }
+
+    /// The flags that pin this run's host and directory, for commands shown as a next step.
+    pub fn pinning_flags(&self, host: &Host) -> String {
+        let mut flags = String::new();
+        if self.given_host.is_some() {
+            flags.push_str(&format!("--host {} ", host.url));
+        }
+        if let Some(dir) = &self.explicit_dir {
+            flags.push_str(&format!("--dir {} ", dir.display()));
+        }
+        flags
     }
 }

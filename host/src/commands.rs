@@ -75,7 +75,7 @@ pub fn run(cli: &Cli) -> Result<Report> {
 }
 
 pub fn login_options(config: &Config) -> Result<Report> {
-    let (host, _) = config.host();
+    let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
     let methods = call(&mut sandbox, |s| s.login_options(&host.url))?;
     if !methods.email_otp_enabled && !methods.whatsapp_otp_enabled {
@@ -99,20 +99,21 @@ pub fn login_options(config: &Config) -> Result<Report> {
 }
 
 pub fn request_otp(config: &Config, who: &Identifier) -> Result<Report> {
-    let (host, _) = config.host();
+    let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
     let sent = call(&mut sandbox, |s| s.request_otp(&host.url, who))?;
     tighten(config)?;
     let expires_at = present::now() + CODE_LIFETIME_SECS;
     let mut text = sent_line(&sent, expires_at);
+    let pinned = config.pinning_flags(&host);
     let next = if sent.remembered {
-        "konecty-session verify-otp --otp-stdin".to_string()
+        format!("konecty-session {pinned}verify-otp --otp-stdin")
     } else {
         let flag = match who {
             Identifier::Email(_) => "--email EMAIL",
             Identifier::Phone(_) => "--phone PHONE",
         };
-        format!("konecty-session verify-otp {flag} --otp-stdin")
+        format!("konecty-session {pinned}verify-otp {flag} --otp-stdin")
     };
     text.push_str(&format!(
         "Next, with the code on standard input:\n  {next}\n"
@@ -150,7 +151,7 @@ pub fn verify_otp(
     code: &str,
     targets: SaveTargets,
 ) -> Result<Report> {
-    let (host, _) = config.host();
+    let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
     let label = client_label();
     let session = call(&mut sandbox, |s| {
@@ -262,8 +263,12 @@ fn candidates(
             issued_at: None,
         });
     }
-    let env_url_matches = env_var("KONECTY_URL")
-        .is_none_or(|url| Host::parse(&url).is_ok_and(|env| env.same_as(host)));
+    // A token from the environment belongs to KONECTY_URL's host; without KONECTY_URL, to
+    // the host chosen without --host. It is never sent to a host named only by --host.
+    let env_url_matches = match env_var("KONECTY_URL") {
+        Some(url) => Host::parse(&url).is_ok_and(|env| env.same_as(host)),
+        None => !matches!(config.given_host, Some((_, HostSource::Flag))),
+    };
     if let Some(token) = config.env_token.clone().filter(|_| env_url_matches) {
         found.push(Candidate {
             source: TokenSource::Environment,
@@ -287,7 +292,7 @@ fn candidates(
 }
 
 pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
-    let (host, host_source) = config.host();
+    let (host, host_source) = config.host()?;
     let flag = args.token_stdin.then(read_token).transpose()?;
     let mut sandbox = open(config, (!args.offline).then_some(&host))?;
     let found = candidates(config, &mut sandbox, &host, flag)?;
@@ -379,7 +384,23 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
         );
         return Ok(Report::new(Exit::Success, text, json));
     }
-    let check = call(&mut sandbox, |s| s.check_session(&host.url, &winner.token))?;
+    let check = match attempt(&mut sandbox, |s| s.check_session(&host.url, &winner.token))? {
+        Ok(check) => check,
+        // The server's word that the token is no good: an answer, not a failure.
+        Err(ApiError::Unauthorized(_)) => crate::sandbox::SessionCheck {
+            logged_in: false,
+            user_id: None,
+            name: None,
+            email: None,
+        },
+        // Anything else means the server could not be asked: exit 3, whatever its kind.
+        Err(err) => {
+            let mut failure = Failure::from(err);
+            failure.exit = Exit::Unavailable;
+            failure.message = format!("could not check the session: {}", failure.message);
+            return Err(failure.into());
+        }
+    };
     json["verified"] = json!(true);
     if !check.logged_in {
         lines.push("  checked: the server refused the token".to_string());
@@ -411,7 +432,7 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
 
 /// The token that status would use, without asking the server.
 fn best_token(config: &Config) -> Result<(Host, Candidate)> {
-    let (host, _) = config.host();
+    let (host, _) = config.host()?;
     let mut sandbox = open(config, None)?;
     let found = candidates(config, &mut sandbox, &host, None)?;
     let winner = found.into_iter().next().ok_or_else(|| {
@@ -491,7 +512,7 @@ pub fn use_host(config: &Config, url: &str) -> Result<Report> {
 }
 
 pub fn logout(config: &Config) -> Result<Report> {
-    let (host, _) = config.host();
+    let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
     let outcome = call(&mut sandbox, |s| s.logout(&host.url))?;
     tighten(config)?;
@@ -609,6 +630,7 @@ fn demo(cli: &Cli) -> Result<Report> {
     let config = Config {
         given_host: Some((Host::parse(&server.url())?, HostSource::Flag)),
         dir,
+        explicit_dir: cli.dir.clone(),
         component: cli.component.clone(),
         json: cli.json,
         verbose: cli.verbose,
@@ -720,7 +742,12 @@ impl Drop for ScratchDir {
 fn hide_tokens(text: &str) -> String {
     text.lines()
         .map(|line| match line.split_once('=') {
-            Some((key, _)) if matches!(key.trim(), "KONECTY_TOKEN" | "authId") => {
+            Some((key, _))
+                if matches!(
+                    key.trim().trim_start_matches("export ").trim(),
+                    "KONECTY_TOKEN" | "authId"
+                ) =>
+            {
                 let spacing = if key.ends_with(' ') { " " } else { "" };
                 format!("{key}={spacing}<hidden>\n")
             }
@@ -756,12 +783,13 @@ fn targets(verify: &Verify) -> SaveTargets {
     targets
 }
 
-/// The code: --otp-stdin, else KONECTY_OTP, else --otp.
+/// The code: --otp-stdin or --otp, else KONECTY_OTP.
 fn read_code(source: &CodeSource) -> Result<String> {
     if source.otp_stdin {
         return first_line_of_stdin("the code", "--otp-stdin");
     }
-    if let Some(code) = env_var("KONECTY_OTP").or_else(|| source.otp.clone()) {
+    // Flags first: a stale exported KONECTY_OTP must not override --otp.
+    if let Some(code) = source.otp.clone().or_else(|| env_var("KONECTY_OTP")) {
         return Ok(code);
     }
     Err(Failure::of_kind(

@@ -28,7 +28,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         )
         .into());
     }
-    let (host, _) = config.host();
+    let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
     let methods = call(&mut sandbox, |s| s.login_options(&host.url))?;
     if !methods.email_otp_enabled && !methods.whatsapp_otp_enabled {

@@ -45,7 +45,9 @@ fn run() -> anyhow::Result<ExitCode> {
     let report = konecty_session::commands::run(&cli)?;
     let mut stdout = std::io::stdout().lock();
     if cli.json {
-        writeln!(stdout, "{}", report.json)?;
+        if !report.json.is_null() {
+            writeln!(stdout, "{}", report.json)?;
+        }
     } else {
         write!(stdout, "{}", report.text)?;
     }

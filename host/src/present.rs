@@ -43,8 +43,12 @@ pub fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// `2026-11-23T14:05:00Z`.
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const LATEST: u64 = 253_402_300_799;
+
+/// `2026-11-23T14:05:00Z`. Times past year 9999 (from a component, say) show as its end.
 pub fn rfc3339(secs: u64) -> String {
+    let secs = secs.min(LATEST);
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
 }
 
@@ -91,6 +95,7 @@ mod tests {
     fn times_read_as_people_expect() {
         assert_eq!(rfc3339(1_795_442_700), "2026-11-23T14:05:00Z");
         assert_eq!(clock_time(1_795_442_700), "14:05 UTC");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
         assert_eq!(age(1000, 1030), "just now");
         assert_eq!(age(1000, 1000 + 12 * 60), "12 min ago");
         assert_eq!(age(1000, 1000 + 3 * 3600 + 5), "3 h ago");

@@ -406,11 +406,10 @@ fn the_demo_runs_the_whole_flow_and_hides_secrets() {
         .says("KONECTY_TOKEN=<hidden>")
         .says("authId = <hidden>")
         .says("Done");
-    for line in demo
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("KONECTY_TOKEN") || l.starts_with("authId"))
-    {
+    for line in demo.stdout.lines().filter(|l| {
+        let key = l.trim_start_matches("export ");
+        key.starts_with("KONECTY_TOKEN") || key.starts_with("authId")
+    }) {
         assert!(
             line.ends_with("=<hidden>") || line.ends_with("= <hidden>"),
             "the demo showed a token: {line:?}"

@@ -185,3 +185,45 @@ fn token_without_a_session_exits_1_on_stderr_only() {
     outcome.expect(REFUSED).says("no session").one_error_line();
     assert_eq!(outcome.stdout, "", "nothing for $(…) to capture");
 }
+
+#[test]
+fn an_environment_token_is_never_sent_to_a_host_named_only_by_the_flag() {
+    let server = konecty();
+    let home = Home::new();
+    let status = status_json(
+        &home,
+        &["--host", &server.url(), "status"],
+        None,
+        &[("KONECTY_TOKEN", "meant-for-another-server")],
+    );
+    assert_eq!(status["tokenSource"], serde_json::Value::Null, "{status}");
+    assert!(
+        server.requests().iter().all(|r| r.authorization.is_none()),
+        "a token was sent: {:?}",
+        server.requests()
+    );
+}
+
+#[test]
+fn a_broken_stored_url_is_named_not_replaced() {
+    let home = Home::new();
+    home.write(".env", "KONECTY_URL=not a url\n");
+    home.run(&["status"])
+        .expect(USAGE)
+        .says("KONECTY_URL in .env")
+        .one_error_line();
+}
+
+#[test]
+fn status_that_cannot_ask_the_server_exits_3() {
+    let server = CannedServer::json("500 Internal Server Error", r#"{"success":false}"#);
+    let home = Home::new();
+    home.write(
+        ".env",
+        &format!("KONECTY_URL={}\nKONECTY_TOKEN=abc\n", server.url()),
+    );
+    home.run(&["status"])
+        .expect(UNAVAILABLE)
+        .says("could not check the session")
+        .one_error_line();
+}

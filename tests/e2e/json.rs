@@ -88,6 +88,16 @@ fn every_command_prints_one_object_of_a_stable_shape() {
                "overrides": [{"source": "string", "sameToken": "bool"}], "otherHosts": []})
     );
 
+    let offline = json_of(&home, &["--host", h, "whoami", "--offline"], None, OK);
+    assert_eq!(
+        shape(&offline),
+        json!({"host": "string", "hostSource": "string", "loggedIn": "bool", "verified": "bool",
+               "user": {"id": "string", "name": "null", "email": "null"},
+               "issuedAt": "string", "tokenSource": "string",
+               "overrides": [{"source": "string", "sameToken": "bool"}], "otherHosts": []})
+    );
+    assert_eq!(offline["verified"], false, "{offline}");
+
     let token = json_of(&home, &["--host", h, "token"], None, OK);
     assert_eq!(
         shape(&token),

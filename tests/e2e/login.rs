@@ -155,3 +155,27 @@ fn without_a_terminal_it_exits_2_and_points_to_the_two_steps() {
         server.requests()
     );
 }
+
+#[test]
+fn login_json_is_one_object_after_the_questions() {
+    let server = konecty();
+    let home = Home::new();
+    let mut pty = home.run_in_pty(&["--json", "--host", &server.url(), "login", "--email", EMAIL]);
+    pty.expect("Code (r to resend): ");
+    pty.send(&server.code_for(EMAIL).unwrap());
+    let (exit, transcript) = pty.finish();
+    assert_eq!(exit, OK, "{transcript}");
+    let last = transcript.lines().last().unwrap_or_default();
+    let result: serde_json::Value =
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {transcript}"));
+    assert_eq!(result["user"]["id"], "devUser0000000001", "{result}");
+    assert_eq!(result["saved"]["credentialsFile"], true, "{result}");
+
+    let mut pty = home.run_in_pty(&["--json", "--host", &server.url(), "login"]);
+    pty.expect("alreadyLoggedIn");
+    let (exit, transcript) = pty.finish();
+    assert_eq!(exit, OK, "{transcript}");
+    let result: serde_json::Value =
+        serde_json::from_str(transcript.trim()).unwrap_or_else(|e| panic!("{e}: {transcript}"));
+    assert_eq!(result["alreadyLoggedIn"], true, "{result}");
+}

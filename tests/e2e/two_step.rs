@@ -244,4 +244,44 @@ fn verbose_logs_each_request_and_never_a_secret() {
             );
         }
     }
+
+    // The same for a phone, typed as people do.
+    let by_phone = home.run(&[
+        "--host",
+        &host,
+        "-v",
+        "request-otp",
+        "--phone",
+        "(11) 99999-9999",
+    ]);
+    by_phone.expect(OK);
+    let code = server.code_for(PHONE).unwrap();
+    let verified = home.run_with(
+        &["--host", &host, "-v", "--json", "verify-otp", "--otp-stdin"],
+        Some(&code),
+        &[],
+    );
+    verified.expect(OK);
+    let token = token_in(&home.read(".env"));
+    for run in [&by_phone, &verified] {
+        assert!(
+            run.stderr.contains("/api/auth/"),
+            "no request logged: {}",
+            run.stderr
+        );
+        for secret in [
+            token.as_str(),
+            code.as_str(),
+            PHONE,
+            "99999-9999",
+            "11999999999",
+        ] {
+            assert!(
+                !run.stderr.contains(secret) && !run.stdout.contains(secret),
+                "{secret:?} was shown:\nstdout: {}\nstderr: {}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
 }
