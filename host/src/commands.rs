@@ -686,27 +686,13 @@ fn demo(cli: &Cli) -> Result<Report> {
             );
         }
     }
-    step(
-        "status".into(),
-        status(
-            &config,
-            &StatusArgs {
-                offline: false,
-                token_stdin: false,
-            },
-        )?,
-    );
+    let online = StatusArgs {
+        offline: false,
+        token_stdin: false,
+    };
+    step("status".into(), status(&config, &online)?);
     step("logout".into(), logout(&config)?);
-    let after = step(
-        "status".into(),
-        status(
-            &config,
-            &StatusArgs {
-                offline: false,
-                token_stdin: false,
-            },
-        )?,
-    );
+    let after = step("status".into(), status(&config, &online)?);
     let text = format!(
         "\nDone: status now exits {} (not logged in), as expected.\n",
         after as u8
@@ -757,15 +743,16 @@ fn hide_tokens(text: &str) -> String {
 }
 
 fn identifier(recipient: &Recipient) -> Identifier {
-    match (&recipient.email, &recipient.phone) {
-        (Some(email), _) => Identifier::Email(email.clone()),
-        (None, Some(phone)) => Identifier::Phone(phone.clone()),
-        (None, None) => unreachable!("clap requires --email or --phone"),
-    }
+    either(&recipient.email, &recipient.phone).expect("clap requires --email or --phone")
 }
 
 pub fn maybe_identifier(recipient: &MaybeRecipient) -> Option<Identifier> {
-    match (&recipient.email, &recipient.phone) {
+    either(&recipient.email, &recipient.phone)
+}
+
+/// `--email` or `--phone` (clap lets at most one through).
+fn either(email: &Option<String>, phone: &Option<String>) -> Option<Identifier> {
+    match (email, phone) {
         (Some(email), _) => Some(Identifier::Email(email.clone())),
         (None, Some(phone)) => Some(Identifier::Phone(phone.clone())),
         (None, None) => None,
