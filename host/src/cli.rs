@@ -1,12 +1,16 @@
 //! Command-line arguments (clap derive), turned into a [`Config`] the commands use.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::audit::Observer;
 use crate::exit::{Exit, Failure};
-use crate::policy::Origin;
+use crate::policy::{Limits, Origin};
+use crate::transport::Overrides;
 
 /// Base URL used when nothing else names one, as in Konecty's SDKs.
 pub const DEFAULT_HOST: &str = "http://localhost:3000";
@@ -69,10 +73,31 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Log each request on stderr: method, path, status, milliseconds (secrets never)
-    /// [also: KONECTY_LOG=debug]
+    /// Log each request on stderr: method, path, status, bytes, milliseconds (secrets
+    /// never) [also: KONECTY_LOG=debug]
     #[arg(long, short, global = true)]
     pub verbose: bool,
+
+    /// Give up on a request after this many seconds, from connecting to the last byte of
+    /// the answer (connecting alone: at most 10 s)
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Allow plain http:// to a host that is not this machine (the code and the token
+    /// then cross the network unencrypted)
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+
+    /// Use ADDR for NAME instead of asking DNS, as curl's --resolve; the address is
+    /// still checked (a name may not lead to a private or loopback address)
+    #[arg(long, global = true, value_name = "NAME=ADDR", value_parser = parse_pin)]
+    pub resolve: Vec<(String, IpAddr)>,
+
+    /// Append a JSON line for every request the component makes and every file it
+    /// changes (no tokens, codes, emails or phones: those fields do not exist)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -309,6 +334,10 @@ pub struct Config {
     pub verbose: bool,
     /// KONECTY_TOKEN, when set and not empty.
     pub env_token: Option<String>,
+    pub limits: Limits,
+    pub allow_insecure_http: bool,
+    pub resolve: Overrides,
+    pub observer: Arc<Observer>,
 }
 
 /// A base URL the user gave, and its origin.
@@ -339,6 +368,21 @@ impl Host {
     }
 }
 
+/// `NAME=ADDR` for `--resolve`.
+fn parse_pin(text: &str) -> Result<(String, IpAddr), String> {
+    let (name, address) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=ADDR"))?;
+    let address = address.trim_start_matches('[').trim_end_matches(']');
+    let ip = address
+        .parse()
+        .map_err(|_| format!("{address:?} is not an IP address"))?;
+    if name.is_empty() {
+        return Err(format!("{text:?} names no host"));
+    }
+    Ok((name.to_ascii_lowercase(), ip))
+}
+
 /// An environment variable, with empty counting as unset (as in the SDKs).
 pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -363,6 +407,9 @@ impl Config {
         };
         let verbose = cli.verbose
             || env_var("KONECTY_LOG").is_some_and(|level| level.eq_ignore_ascii_case("debug"));
+        let observer = Observer::new(verbose, cli.audit.as_deref())
+            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        let request = Duration::from_secs(cli.timeout);
         Ok(Config {
             given_host,
             dir,
@@ -371,6 +418,14 @@ impl Config {
             json: cli.json,
             verbose,
             env_token: env_var("KONECTY_TOKEN"),
+            limits: Limits {
+                connect: Limits::default().connect.min(request),
+                request,
+                ..Limits::default()
+            },
+            allow_insecure_http: cli.allow_insecure_http,
+            resolve: cli.resolve.clone().into(),
+            observer: Arc::new(observer),
         })
     }
 
@@ -378,6 +433,28 @@ impl Config {
     /// built-in default. The files are read by this process, never by the component, so
     /// that a component never chooses the origin it is granted.
     pub fn host(&self) -> Result<(Host, HostSource), Failure> {
+        let (host, source) = self.host_by_precedence()?;
+        if !host.origin.secure() && !host.origin.is_loopback() {
+            if !self.allow_insecure_http {
+                return Err(Failure::of_kind(
+                    Exit::Usage,
+                    "usage",
+                    format!(
+                        "{} ({}) is not encrypted: use https://, or pass --allow-insecure-http",
+                        host.url,
+                        source.describe()
+                    ),
+                ));
+            }
+            eprintln!(
+                "konecty-session: warning: {} is not encrypted: the code and the token cross the network in clear text",
+                host.url
+            );
+        }
+        Ok((host, source))
+    }
+
+    fn host_by_precedence(&self) -> Result<(Host, HostSource), Failure> {
         if let Some(given) = &self.given_host {
             return Ok(given.clone());
         }

@@ -3,6 +3,7 @@
 //! [`Failure`]s.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::CommandFactory;
@@ -15,7 +16,8 @@ use crate::cli::{
 use crate::credentials_dir;
 use crate::dev_server::{DevServer, DevServerConfig, DevUser};
 use crate::exit::{Exit, Failure, one_line};
-use crate::policy::Timeouts;
+use crate::audit::Observer;
+use crate::policy::{Incident, Limits};
 use crate::present::{self, mask, mask_email};
 use crate::sandbox::{
     ApiError, ApiSession, Channel, ClientLabel, ComponentSource, CredentialFile, Grant, Identifier,
@@ -635,6 +637,10 @@ fn demo(cli: &Cli) -> Result<Report> {
         json: cli.json,
         verbose: cli.verbose,
         env_token: None,
+        limits: Limits::default(),
+        allow_insecure_http: false,
+        resolve: Arc::from([]),
+        observer: Arc::new(Observer::new(cli.verbose, cli.audit.as_deref())?),
     };
     let email = "dev@example.com";
     let who = Identifier::Email(email.into());
@@ -820,8 +826,9 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
     let grant = Grant {
         dir: config.dir.clone(),
         origin: host.map(|h| h.origin.clone()),
-        timeouts: Timeouts::default(),
-        log_requests: config.verbose,
+        limits: config.limits,
+        overrides: Arc::clone(&config.resolve),
+        observer: Arc::clone(&config.observer),
     };
     Sandbox::new(source, grant)
 }
@@ -840,23 +847,34 @@ pub fn attempt<T>(
     sandbox: &mut Sandbox,
     function: impl FnOnce(&mut Sandbox) -> Result<Result<T, ApiError>>,
 ) -> Result<Result<T, ApiError>> {
-    let denied_before = sandbox.denials().len();
+    let seen_before = sandbox.incidents().len();
     let result = function(sandbox)?;
     if let Err(err) = &result
-        && sandbox.denials().len() > denied_before
+        && let Some(incident) = sandbox.incidents().get(seen_before..).and_then(<[_]>::last)
     {
-        return Err(failure_of(sandbox, err.clone(), denied_before).into());
+        return Err(failure_of(err.clone(), incident).into());
     }
     Ok(result)
 }
 
 /// The error as a failure; a denial by the policy since `denied_before` is named in it.
-fn failure_of(sandbox: &Sandbox, err: ApiError, denied_before: usize) -> Failure {
+/// The component's error, told with the host's reason when the host caused it.
+fn failure_of(err: ApiError, incident: &Incident) -> Failure {
     let mut failure = Failure::from(err);
-    if let Some(denial) = sandbox.denials().get(denied_before..).and_then(<[_]>::last) {
-        failure.message = format!("{} ({denial})", failure.message);
-        failure.exit = Exit::Unavailable;
-        failure.kind = "denied";
+    failure.exit = Exit::Unavailable;
+    match incident {
+        Incident::Denied(denial) => {
+            failure.message = format!("{} ({denial})", failure.message);
+            failure.kind = "denied";
+        }
+        Incident::TimedOut { .. } => {
+            failure.message = incident.to_string();
+            failure.kind = "network";
+        }
+        Incident::TooLarge { .. } => {
+            failure.message = incident.to_string();
+            failure.kind = "bad-response";
+        }
     }
     failure
 }

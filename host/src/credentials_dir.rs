@@ -12,6 +12,75 @@ use crate::cli::HostSource;
 /// The files the component writes; the host tightens their modes after every call.
 const FILES: [&str; 3] = [".env", "credentials", "pending-otp"];
 
+/// Held (flock) by every run while its component works on the directory.
+pub const LOCK_FILE: &str = ".lock";
+
+/// An exclusive hold on the credentials directory. Runs wait for each other, so that two
+/// read-edit-rename cycles never interleave and every run's keys survive.
+pub struct DirLock {
+    file: fs::File,
+    dir: PathBuf,
+}
+
+impl DirLock {
+    /// Waits for the lock, then removes temporary files a killed run left behind (under
+    /// the lock, none can be in use).
+    pub fn acquire(dir: &Path) -> Result<DirLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = dir.join(LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+        remove_stale_temporaries(dir);
+        Ok(DirLock {
+            file,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Makes the renames of this call durable (fsync of the directory), then unlocks.
+    pub fn release(self) -> Result<()> {
+        let synced = fs::File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .with_context(|| format!("cannot sync {}", self.dir.display()));
+        drop(self.file);
+        synced
+    }
+}
+
+/// `.<name>.<digits>-<digits>.tmp`, as the component names the file it renames into place.
+fn is_stale_temporary(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((stem, stamp)) = rest.rsplit_once('.') else {
+        return false;
+    };
+    let Some((nanos, attempt)) = stamp.split_once('-') else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    !stem.is_empty() && digits(nanos) && digits(attempt)
+}
+
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_str().is_some_and(is_stale_temporary)
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// `~/.konecty`, the directory every Konecty skill reads.
 pub fn default_dir() -> Result<PathBuf> {
     let home = std::env::var_os("HOME")
@@ -121,6 +190,31 @@ fn read_small(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_our_temporary_names_count_as_stale() {
+        for name in [".env.1700000000000000000-0.tmp", ".credentials.42-3.tmp", ".pending-otp.1-0.tmp"] {
+            assert!(is_stale_temporary(name), "{name} should be stale");
+        }
+        for name in [".env", "notes.tmp", ".env.tmp", ".env.12.tmp", ".x.1-a.tmp", "..1-0.tmp"] {
+            assert!(!is_stale_temporary(name), "{name} should be kept");
+        }
+    }
+
+    #[test]
+    fn the_lock_cleans_stale_temporaries_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".env.17-0.tmp"), "half").unwrap();
+        fs::write(dir.path().join("notes.tmp"), "mine").unwrap();
+        let lock = DirLock::acquire(dir.path()).unwrap();
+        lock.release().unwrap();
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".lock", "notes.tmp"]);
+    }
 
     #[test]
     fn the_default_host_comes_from_env_then_credentials() {

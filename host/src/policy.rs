@@ -3,11 +3,16 @@
 //! kept for the host to report.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::Uri;
-use http_body_util::BodyExt;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::addresses::Restricted;
+use crate::audit::{Observer, RequestEvent, RequestOutcome};
+use crate::transport::{self, Overrides};
 
 /// `scheme://host:port`, with the port always explicit and the host lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +35,33 @@ pub enum Denial {
     UserInfo,
     /// A well-formed URL for another origin.
     OtherOrigin { granted: Origin, requested: Origin },
+    /// The granted origin's name resolves to an address a name may not lead to.
+    Address {
+        host: String,
+        ip: IpAddr,
+        class: Restricted,
+    },
 }
+
+/// Something the host stopped or refused during a call, kept so that the error shown is
+/// the host's reason, not the component's guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incident {
+    Denied(Denial),
+    TimedOut {
+        origin: Origin,
+        limit: Duration,
+        /// Still connecting when the time ran out.
+        connecting: bool,
+    },
+    TooLarge {
+        origin: Origin,
+        limit: u64,
+    },
+}
+
+/// Shared between the policy and the requests in flight, which outlive its borrow.
+pub type Incidents = Arc<Mutex<Vec<Incident>>>;
 
 impl Origin {
     /// The origin of a base URL given by the user, such as `--host https://app.konecty.com/`.
@@ -74,6 +105,37 @@ impl Origin {
     }
 }
 
+impl Origin {
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The host as in the URL: a lower-case name, an IPv4 address, or `[v6]`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The address, when the host is given as one.
+    pub fn ip_literal(&self) -> Option<IpAddr> {
+        let bare = self
+            .host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(&self.host);
+        bare.parse().ok()
+    }
+
+    /// This machine: `localhost` or a loopback address. Plain http is fine here (nothing
+    /// crosses a network); elsewhere it needs `--allow-insecure-http`.
+    pub fn is_loopback(&self) -> bool {
+        self.host == "localhost" || self.ip_literal().is_some_and(|ip| ip.is_loopback())
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.secure { "https" } else { "http" };
@@ -91,73 +153,125 @@ impl fmt::Display for Denial {
             Denial::OtherOrigin { granted, requested } => {
                 write!(f, "{requested} is not the granted origin {granted}")
             }
+            Denial::Address { host, ip, class } => write!(f, "{host} resolves to {ip}, {class}"),
         }
     }
 }
 
-/// Connect and read limits applied to every request, whatever the component asks for.
+impl fmt::Display for Incident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Incident::Denied(denial) => denial.fmt(f),
+            Incident::TimedOut {
+                origin,
+                limit,
+                connecting: true,
+            } => write!(f, "could not connect to {origin} within {} s", limit.as_secs()),
+            Incident::TimedOut { origin, limit, .. } => write!(
+                f,
+                "no answer from {origin} within {} s (--timeout)",
+                limit.as_secs()
+            ),
+            Incident::TooLarge { origin, limit } => write!(
+                f,
+                "the answer from {origin} was larger than {}; stopped reading",
+                Limits::describe_size(*limit)
+            ),
+        }
+    }
+}
+
+/// Limits applied to every request, whatever the component asks for.
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub struct Limits {
     pub connect: Duration,
-    pub read: Duration,
+    /// From the first byte sent to the last byte of the answer.
+    pub request: Duration,
+    /// Response body bytes.
+    pub body: u64,
 }
 
-impl Default for Timeouts {
+impl Default for Limits {
     fn default() -> Self {
-        Timeouts {
+        Limits {
             connect: Duration::from_secs(10),
-            read: Duration::from_secs(30),
+            request: Duration::from_secs(30),
+            body: 1024 * 1024,
         }
     }
 }
 
-/// The `WasiHttpHooks` of a sandbox: the grant, and what it refused.
+impl Limits {
+    pub fn describe_size(bytes: u64) -> String {
+        if bytes % (1024 * 1024) == 0 {
+            format!("{} MiB", bytes / (1024 * 1024))
+        } else {
+            format!("{bytes} bytes")
+        }
+    }
+}
+
+/// What a request in flight needs to report itself.
+pub struct Watch {
+    pub observer: Arc<Observer>,
+    pub incidents: Incidents,
+    pub method: String,
+    pub origin: String,
+    pub path: String,
+}
+
+impl Watch {
+    pub fn incident(&self, incident: Incident) {
+        self.incidents
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(incident);
+    }
+}
+
+/// The `WasiHttpHooks` of a sandbox: the grant, and what it refused or stopped.
 pub struct HttpPolicy {
     granted: Option<Origin>,
-    timeouts: Timeouts,
-    denials: Vec<Denial>,
-    /// Log one line per request on stderr (`--verbose`).
-    log: bool,
+    limits: Limits,
+    overrides: Overrides,
+    incidents: Incidents,
+    observer: Arc<Observer>,
 }
 
 impl HttpPolicy {
-    pub fn new(granted: Option<Origin>, timeouts: Timeouts, log: bool) -> Self {
+    pub fn new(
+        granted: Option<Origin>,
+        limits: Limits,
+        overrides: Overrides,
+        observer: Arc<Observer>,
+    ) -> Self {
         HttpPolicy {
             granted,
-            timeouts,
-            denials: Vec::new(),
-            log,
+            limits,
+            overrides,
+            incidents: Incidents::default(),
+            observer,
         }
     }
 
-    /// What was refused so far, oldest first.
-    pub fn denials(&self) -> &[Denial] {
-        &self.denials
+    /// What was refused or stopped so far, oldest first.
+    pub fn incidents(&self) -> Vec<Incident> {
+        self.incidents
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
-    pub fn check(&self, uri: &Uri) -> Result<(), Denial> {
+    pub fn check(&self, uri: &Uri) -> Result<Origin, Denial> {
         let granted = self.granted.as_ref().ok_or(Denial::NoGrant)?;
         let requested = Origin::of_uri(uri)?;
         if requested == *granted {
-            Ok(())
+            Ok(requested)
         } else {
             Err(Denial::OtherOrigin {
                 granted: granted.clone(),
                 requested,
             })
-        }
-    }
-
-    /// The component's own timeouts, but never longer than the host's.
-    fn clamp(&self, asked: Option<RequestOptions>) -> RequestOptions {
-        let asked = asked.unwrap_or_default();
-        let cap = |wanted: Option<Duration>, limit: Duration| {
-            Some(wanted.map_or(limit, |w| w.min(limit)))
-        };
-        RequestOptions {
-            connect_timeout: cap(asked.connect_timeout, self.timeouts.connect),
-            first_byte_timeout: cap(asked.first_byte_timeout, self.timeouts.read),
-            between_bytes_timeout: cap(asked.between_bytes_timeout, self.timeouts.read),
         }
     }
 }
@@ -166,51 +280,65 @@ type Io = Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>
 type Sent = Result<(http::Response<WasiBody>, Io), wasmtime_wasi_http::Error>;
 
 impl WasiHttpHooks for HttpPolicy {
+    /// The component's own timeouts are ignored: the host's limits apply to every request.
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
-        options: Option<RequestOptions>,
+        _options: Option<RequestOptions>,
         _response_errors: Io,
     ) -> Box<dyn Future<Output = Sent> + Send> {
-        let line = self
-            .log
-            .then(|| format!("{} {}", request.method(), loggable_path(request.uri())));
-        if let Err(denial) = self.check(request.uri()) {
-            if let Some(line) = line {
-                eprintln!("konecty-session: {line} denied: {denial}");
+        let watch = Watch {
+            observer: Arc::clone(&self.observer),
+            incidents: Arc::clone(&self.incidents),
+            method: request.method().to_string(),
+            origin: request_origin(request.uri()),
+            path: loggable_path(request.uri()),
+        };
+        let origin = match self.check(request.uri()) {
+            Ok(origin) => origin,
+            Err(denial) => {
+                watch.observer.request(&RequestEvent {
+                    method: watch.method.clone(),
+                    origin: watch.origin.clone(),
+                    path: watch.path.clone(),
+                    outcome: RequestOutcome::Denied {
+                        reason: denial.to_string(),
+                    },
+                });
+                watch.incident(Incident::Denied(denial));
+                return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
             }
-            self.denials.push(denial);
-            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
-        }
-        let options = self.clamp(options);
+        };
+        let (limits, overrides) = (self.limits, Arc::clone(&self.overrides));
         Box::new(async move {
-            let started = Instant::now();
-            // Sends to the checked origin only; hyper does not follow redirects.
-            let sent = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
-            if let Some(line) = line {
-                let ms = started.elapsed().as_millis();
-                match &sent {
-                    Ok((response, _)) => {
-                        eprintln!(
-                            "konecty-session: {line} {} {ms} ms",
-                            response.status().as_u16()
-                        )
-                    }
-                    Err(_) => eprintln!("konecty-session: {line} no response {ms} ms"),
-                }
-            }
-            let (response, io) = sent?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Io))
+            let response = transport::send(request, origin, overrides, limits, watch).await?;
+            Ok((response, Box::new(async { Ok(()) }) as Io))
         })
+    }
+}
+
+/// The origin a request names, for the audit trail, even when it is not a valid one.
+fn request_origin(uri: &Uri) -> String {
+    match Origin::of_uri(uri) {
+        Ok(origin) => origin.to_string(),
+        Err(_) => {
+            let scheme = uri.scheme_str().unwrap_or("");
+            let authority = uri.authority().map_or("", |a| a.as_str());
+            loggable(&format!("{scheme}://{authority}"))
+        }
     }
 }
 
 /// The path alone, for logs: no query (it could carry anything), printable, bounded. Headers
 /// and bodies, where tokens, codes, emails and phones travel, are never logged.
 fn loggable_path(uri: &Uri) -> String {
+    loggable(uri.path())
+}
+
+/// Printable and bounded.
+fn loggable(text: &str) -> String {
     const MAX_CHARS: usize = 120;
-    uri.path()
-        .chars()
+    text.chars()
         .map(|c| if c.is_ascii_graphic() { c } else { '?' })
         .take(MAX_CHARS)
         .collect()
@@ -231,13 +359,14 @@ mod tests {
     fn policy(granted: &str) -> HttpPolicy {
         HttpPolicy::new(
             Some(Origin::of_base_url(granted).unwrap()),
-            Timeouts::default(),
-            false,
+            Limits::default(),
+            Overrides::from([]),
+            Arc::default(),
         )
     }
 
     fn verdict(policy: &HttpPolicy, url: &str) -> Result<(), Denial> {
-        policy.check(&url.parse::<Uri>().unwrap())
+        policy.check(&url.parse::<Uri>().unwrap()).map(drop)
     }
 
     #[test]
@@ -346,7 +475,7 @@ mod tests {
 
     #[test]
     fn no_grant_denies_everything() {
-        let p = HttpPolicy::new(None, Timeouts::default(), false);
+        let p = HttpPolicy::new(None, Limits::default(), Overrides::from([]), Arc::default());
         assert_eq!(verdict(&p, "https://a.com/"), Err(Denial::NoGrant));
     }
 
@@ -371,16 +500,48 @@ mod tests {
     }
 
     #[test]
-    fn component_timeouts_are_capped_by_the_host() {
-        let p = policy("https://a.com");
-        let asked = RequestOptions {
-            connect_timeout: Some(Duration::from_secs(600)),
-            first_byte_timeout: Some(Duration::from_secs(1)),
-            between_bytes_timeout: None,
+    fn only_this_machine_counts_as_loopback() {
+        for url in ["http://localhost:3000", "http://127.0.0.1", "http://127.9.9.9:1", "http://[::1]:80"] {
+            assert!(Origin::of_base_url(url).unwrap().is_loopback(), "{url} is loopback");
+        }
+        for url in ["http://a.com", "http://10.0.0.1", "http://localhost.evil.io", "http://[::2]"] {
+            assert!(!Origin::of_base_url(url).unwrap().is_loopback(), "{url} is not loopback");
+        }
+    }
+
+    #[test]
+    fn address_literals_are_recognized_in_both_families() {
+        let literal = |url: &str| Origin::of_base_url(url).unwrap().ip_literal();
+        assert_eq!(literal("http://127.0.0.1:1"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(literal("https://[::ffff:10.0.0.1]"), Some("::ffff:10.0.0.1".parse().unwrap()));
+        assert_eq!(literal("https://app.konecty.com"), None);
+    }
+
+    #[test]
+    fn incidents_say_what_the_host_stopped() {
+        let origin = Origin::of_base_url("http://127.0.0.1:9").unwrap();
+        let timed_out = Incident::TimedOut {
+            origin: origin.clone(),
+            limit: Duration::from_secs(2),
+            connecting: false,
         };
-        let applied = p.clamp(Some(asked));
-        assert_eq!(applied.connect_timeout, Some(Duration::from_secs(10)));
-        assert_eq!(applied.first_byte_timeout, Some(Duration::from_secs(1)));
-        assert_eq!(applied.between_bytes_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(
+            timed_out.to_string(),
+            "no answer from http://127.0.0.1:9 within 2 s (--timeout)"
+        );
+        let too_large = Incident::TooLarge { origin, limit: 1024 * 1024 };
+        assert!(
+            too_large.to_string().contains("larger than 1 MiB"),
+            "got {too_large}"
+        );
+        let address = Denial::Address {
+            host: "konecty.test".into(),
+            ip: "10.1.2.3".parse().unwrap(),
+            class: Restricted::Private,
+        };
+        assert_eq!(
+            address.to_string(),
+            "konecty.test resolves to 10.1.2.3, a private address"
+        );
     }
 }

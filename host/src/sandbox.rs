@@ -1,17 +1,22 @@
 //! Runs a `konecty:session` component with exactly the authority it needs: outbound HTTP to
 //! one origin (see `policy`) and one preopened directory. No environment, arguments, stdio,
-//! sockets or name lookup.
+//! sockets or name lookup; bounded memory and time; one call at a time on the directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, Store};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::audit::{self, Observer};
+use crate::credentials_dir::DirLock;
 use crate::exit::{Exit, Failure};
-use crate::policy::{Denial, HttpPolicy, Origin, Timeouts};
+use crate::policy::{HttpPolicy, Incident, Limits, Origin};
+use crate::transport::Overrides;
 
 wasmtime::component::bindgen!({ world: "session", path: "../wit" });
 
@@ -66,9 +71,25 @@ pub struct Grant {
     pub dir: PathBuf,
     /// The only origin it may send requests to; none means no HTTP at all.
     pub origin: Option<Origin>,
-    pub timeouts: Timeouts,
-    /// Log one line per request on stderr.
-    pub log_requests: bool,
+    pub limits: Limits,
+    /// Names pinned to addresses (`--resolve`).
+    pub overrides: Overrides,
+    /// Where requests and file changes are reported.
+    pub observer: Arc<Observer>,
+}
+
+/// The most linear memory a component may have. Ours needs about 2 MiB.
+pub const MEMORY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// How often the engine's epoch advances: the resolution of the call deadline.
+const EPOCH_TICK: Duration = Duration::from_millis(100);
+
+impl Grant {
+    /// The wall-time budget of one call: room for a few requests at the request limit.
+    /// Spinning components are stopped here; waiting on the network is bounded per request.
+    pub fn call_deadline(&self) -> Duration {
+        self.limits.request * 3 + Duration::from_secs(5)
+    }
 }
 
 /// The store's state: one struct implementing both views, as in wasmtime's examples.
@@ -77,6 +98,36 @@ pub struct State {
     http: WasiHttpCtx,
     table: ResourceTable,
     policy: HttpPolicy,
+    memory: MemoryCap,
+}
+
+/// Refuses growth past [`MEMORY_LIMIT`] and remembers that it did, so that the trap that
+/// follows is reported as the limit, not as a crash.
+#[derive(Default)]
+struct MemoryCap {
+    refused: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = desired <= MEMORY_LIMIT;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
 }
 
 impl WasiView for State {
@@ -102,11 +153,17 @@ impl WasiHttpView for State {
 pub struct Sandbox {
     store: Store<State>,
     session: Session,
+    dir: PathBuf,
+    observer: Arc<Observer>,
+    deadline: Duration,
 }
 
 impl Sandbox {
     pub fn new(source: ComponentSource, grant: Grant) -> Result<Sandbox> {
-        let engine = Engine::default();
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        tick_epochs(&engine);
         let component = match source {
             ComponentSource::Embedded => Component::new(&engine, GUEST_COMPONENT)
                 .map_err(anyhow::Error::from)
@@ -136,27 +193,62 @@ impl Sandbox {
                     format!("cannot open {}: {e:#}", grant.dir.display()),
                 )
             })?;
+        let deadline = grant.call_deadline();
         let state = State {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            policy: HttpPolicy::new(grant.origin, grant.timeouts, grant.log_requests),
+            policy: HttpPolicy::new(
+                grant.origin,
+                grant.limits,
+                grant.overrides,
+                Arc::clone(&grant.observer),
+            ),
+            memory: MemoryCap::default(),
         };
         let mut store = Store::new(&engine, state);
+        store.limiter(|state| &mut state.memory);
+        store.set_epoch_deadline(ticks(deadline));
         let session = Session::instantiate(&mut store, &component, &linker)
-            .map_err(anyhow::Error::from)
+            .map_err(|e| stopped(&store, deadline, e))
             .context("the component does not implement konecty:session/api")?;
-        Ok(Sandbox { store, session })
+        Ok(Sandbox {
+            store,
+            session,
+            dir: grant.dir,
+            observer: grant.observer,
+            deadline,
+        })
     }
 
-    /// The requests the policy refused so far.
-    pub fn denials(&self) -> &[Denial] {
-        self.store.data().policy.denials()
+    /// What the host refused or stopped so far.
+    pub fn incidents(&self) -> Vec<Incident> {
+        self.store.data().policy.incidents()
+    }
+
+    /// Runs one call of the component: under the directory lock, within the call deadline,
+    /// reporting file changes when auditing.
+    fn guarded<T>(
+        &mut self,
+        call: impl FnOnce(&mut Store<State>, &Session) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        let lock = DirLock::acquire(&self.dir)
+            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        let before = self.observer.audits().then(|| audit::snapshot(&self.dir));
+        self.store.set_epoch_deadline(ticks(self.deadline));
+        let result = call(&mut self.store, &self.session);
+        if let Some(before) = before {
+            audit::report_changes(&self.observer, &before, &audit::snapshot(&self.dir));
+        }
+        lock.release()
+            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        result.map_err(|trap| stopped(&self.store, self.deadline, trap))
     }
 
     pub fn login_options(&mut self, host: &str) -> Result<Result<LoginMethods, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_login_options(&mut self.store, host))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_login_options(store, host)
+        })
     }
 
     pub fn request_otp(
@@ -164,8 +256,9 @@ impl Sandbox {
         host: &str,
         who: &Identifier,
     ) -> Result<Result<OtpSent, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_request_otp(&mut self.store, host, who))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_request_otp(store, host, who)
+        })
     }
 
     pub fn verify_otp(
@@ -175,8 +268,9 @@ impl Sandbox {
         code: &str,
         label: Option<&ClientLabel>,
     ) -> Result<Result<ApiSession, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_verify_otp(&mut self.store, host, who, code, label))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_verify_otp(store, host, who, code, label)
+        })
     }
 
     pub fn save_session(
@@ -184,23 +278,27 @@ impl Sandbox {
         session: &ApiSession,
         targets: SaveTargets,
     ) -> Result<Result<(), ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_save_session(&mut self.store, session, targets))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_save_session(store, session, targets)
+        })
     }
 
     pub fn read_sessions(&mut self, host: &str) -> Result<Result<Vec<StoredSession>, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_read_sessions(&mut self.store, host))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_read_sessions(store, host)
+        })
     }
 
     pub fn stored_hosts(&mut self) -> Result<Result<Vec<String>, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_stored_hosts(&mut self.store))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_stored_hosts(store)
+        })
     }
 
     pub fn use_session(&mut self, host: &str) -> Result<Result<Option<StoredSession>, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_use_session(&mut self.store, host))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_use_session(store, host)
+        })
     }
 
     pub fn check_session(
@@ -208,13 +306,15 @@ impl Sandbox {
         host: &str,
         token: &str,
     ) -> Result<Result<SessionCheck, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_check_session(&mut self.store, host, token))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_check_session(store, host, token)
+        })
     }
 
     pub fn logout(&mut self, host: &str) -> Result<Result<LogoutOutcome, ApiError>> {
-        let api = self.session.konecty_session_api();
-        trapped(api.call_logout(&mut self.store, host))
+        self.guarded(|store, instance| {
+            instance.konecty_session_api().call_logout(store, host)
+        })
     }
 }
 
@@ -227,9 +327,41 @@ fn load_file(engine: &Engine, path: &Path) -> Result<Component> {
     Ok(Component::from_binary(engine, &bytes)?)
 }
 
-/// A trap is a fault in the component, not an answer from Konecty.
-fn trapped<T>(result: wasmtime::Result<T>) -> Result<T> {
-    result.map_err(|trap| anyhow::anyhow!("the component failed: {}", trap.root_cause()))
+/// A trap is a fault in the component, not an answer from Konecty; the host's own limits
+/// are named as such.
+fn stopped(store: &Store<State>, deadline: Duration, trap: wasmtime::Error) -> anyhow::Error {
+    let message = if store.data().memory.refused {
+        format!(
+            "the component was stopped: it reached its {} MiB memory limit",
+            MEMORY_LIMIT / (1024 * 1024)
+        )
+    } else if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        format!(
+            "the component was stopped after running for {} s, the limit for one call (3 x --timeout + 5 s)",
+            deadline.as_secs()
+        )
+    } else {
+        format!("the component failed: {}", trap.root_cause())
+    };
+    Failure::of_kind(Exit::Unavailable, "fault", message).into()
+}
+
+fn ticks(deadline: Duration) -> u64 {
+    (deadline.as_millis() / EPOCH_TICK.as_millis()) as u64 + 1
+}
+
+/// Advances the engine's epoch every tick for as long as the engine lives.
+fn tick_epochs(engine: &Engine) {
+    let engine = engine.weak();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(EPOCH_TICK);
+            match engine.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => break,
+            }
+        }
+    });
 }
 
 fn refuse_excess_imports(engine: &Engine, component: &Component) -> Result<()> {

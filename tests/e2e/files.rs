@@ -109,8 +109,8 @@ fn the_code_is_stored_nowhere_and_no_temporary_files_remain() {
     names.sort();
     assert_eq!(
         names,
-        [".env", "credentials"],
-        "only the two files remain (pending-otp goes once verified)"
+        [".env", ".lock", "credentials"],
+        "only the two files and the empty lock remain (pending-otp goes once verified)"
     );
 }
 
