@@ -176,8 +176,14 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-/// The files of `dir` with what identifies a version of each: size, inode, change time.
-pub fn snapshot(dir: &Path) -> Vec<(PathBuf, (u64, u64, i64, i64))> {
+/// What identifies one version of a file: size, inode, change time (seconds, nanoseconds).
+type Version = (u64, u64, i64, i64);
+
+/// The files of a directory, each with its [`Version`], sorted by path.
+pub type Snapshot = Vec<(PathBuf, Version)>;
+
+/// The files of `dir` (the lock aside) as they are now.
+pub fn snapshot(dir: &Path) -> Snapshot {
     use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -198,10 +204,10 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, (u64, u64, i64, i64))> {
 /// Reports the difference between two snapshots of the same directory.
 pub fn report_changes(
     observer: &Observer,
-    before: &[(PathBuf, (u64, u64, i64, i64))],
-    after: &[(PathBuf, (u64, u64, i64, i64))],
+    before: &[(PathBuf, Version)],
+    after: &[(PathBuf, Version)],
 ) {
-    let find = |list: &[(PathBuf, (u64, u64, i64, i64))], path: &Path| {
+    let find = |list: &[(PathBuf, Version)], path: &Path| {
         list.iter().find(|(p, _)| p == path).map(|(_, id)| *id)
     };
     for (path, id) in after {

@@ -36,13 +36,18 @@ token, env): --token-stdin, else KONECTY_TOKEN (for KONECTY_URL's host), else
 `status` shows which one won and what it overrode.
 
 Exit codes: 0 ok; 1 the server said no (wrong or expired code, unknown user, OTP off) or
-not logged in; 2 bad input or usage, nothing sent; 3 network or server fault, or a request
-the sandbox denied; 4 the credential files could not be read or written.
+not logged in; 2 bad input or usage, nothing sent; 3 network or server fault, a request the
+sandbox denied, or a limit reached (--timeout, 1 MiB answers, 64 MiB component memory);
+4 the credential files could not be read or written.
 
 --json: every command prints exactly one JSON object on stdout; failures print
 {\"error\": {\"kind\", \"message\", \"serverMessage\"}} with the same exit codes.
---verbose or KONECTY_LOG=debug: one line per request on stderr (method, path, status, ms);
-tokens, codes, emails and phones are never printed.";
+--verbose or KONECTY_LOG=debug: one line per request on stderr (method, path, status, bytes,
+ms); --audit FILE appends the same as JSON lines, plus every file changed. Tokens, codes,
+emails and phones are never printed.
+
+Only https:// reaches hosts other than this machine (--allow-insecure-http to override), and
+a host name may not resolve to a private, loopback, link-local or metadata address.";
 
 /// Konecty's OTP login, run as a sandboxed WebAssembly component.
 ///

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 use serde_json::{Value, json};
 
+use crate::audit::Observer;
 use crate::cli::{
     Cli, CodeSource, Command, Config, DevServerArgs, EnvArgs, Host, HostSource, MaybeRecipient,
     Recipient, ShellSyntax, StatusArgs, Verify, env_var,
@@ -16,7 +17,6 @@ use crate::cli::{
 use crate::credentials_dir;
 use crate::dev_server::{DevServer, DevServerConfig, DevUser};
 use crate::exit::{Exit, Failure, one_line};
-use crate::audit::Observer;
 use crate::policy::{Incident, Limits};
 use crate::present::{self, mask, mask_email};
 use crate::sandbox::{
@@ -103,6 +103,7 @@ pub fn login_options(config: &Config) -> Result<Report> {
 pub fn request_otp(config: &Config, who: &Identifier) -> Result<Report> {
     let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
+    files_are_editable(&mut sandbox, &host)?;
     let sent = call(&mut sandbox, |s| s.request_otp(&host.url, who))?;
     tighten(config)?;
     let expires_at = present::now() + CODE_LIFETIME_SECS;
@@ -155,11 +156,21 @@ pub fn verify_otp(
 ) -> Result<Report> {
     let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
+    if targets != SaveTargets::empty() {
+        files_are_editable(&mut sandbox, &host)?;
+    }
     let label = client_label();
     let session = call(&mut sandbox, |s| {
         s.verify_otp(&host.url, who, code, Some(&label))
     })?;
     save(config, &mut sandbox, &session, targets)
+}
+
+/// Reads both files before a code is spent: one that cannot be read or is too large to
+/// rewrite fails now, instead of after the server has handed out a session we could not
+/// keep.
+pub fn files_are_editable(sandbox: &mut Sandbox, host: &Host) -> Result<()> {
+    call(sandbox, |s| s.read_sessions(&host.url)).map(drop)
 }
 
 /// Saves a fresh session and reports who is logged in where.

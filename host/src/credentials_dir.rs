@@ -71,7 +71,9 @@ fn is_stale_temporary(name: &str) -> bool {
 }
 
 fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let stale = entry.file_name().to_str().is_some_and(is_stale_temporary)
             && entry.file_type().is_ok_and(|t| t.is_file());
@@ -193,10 +195,21 @@ mod tests {
 
     #[test]
     fn only_our_temporary_names_count_as_stale() {
-        for name in [".env.1700000000000000000-0.tmp", ".credentials.42-3.tmp", ".pending-otp.1-0.tmp"] {
+        for name in [
+            ".env.1700000000000000000-0.tmp",
+            ".credentials.42-3.tmp",
+            ".pending-otp.1-0.tmp",
+        ] {
             assert!(is_stale_temporary(name), "{name} should be stale");
         }
-        for name in [".env", "notes.tmp", ".env.tmp", ".env.12.tmp", ".x.1-a.tmp", "..1-0.tmp"] {
+        for name in [
+            ".env",
+            "notes.tmp",
+            ".env.tmp",
+            ".env.12.tmp",
+            ".x.1-a.tmp",
+            "..1-0.tmp",
+        ] {
             assert!(!is_stale_temporary(name), "{name} should be kept");
         }
     }

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::cli::{Config, Host, LoginArgs};
 use crate::commands::{
-    CODE_LIFETIME_SECS, Report, attempt, call, client_label, logged_in_line, maybe_identifier,
-    open, save, sent_line,
+    CODE_LIFETIME_SECS, Report, attempt, call, client_label, files_are_editable, logged_in_line,
+    maybe_identifier, open, save, sent_line,
 };
 use crate::exit::{Exit, Failure, wait_hint};
 use crate::present;
@@ -40,6 +40,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         return Ok(report);
     }
 
+    files_are_editable(&mut sandbox, &host)?;
     let mut terminal = Terminal;
     let mut sent = match maybe_identifier(&args.recipient) {
         Some(who) => call(&mut sandbox, |s| s.request_otp(&host.url, &who))?,

@@ -166,7 +166,11 @@ impl fmt::Display for Incident {
                 origin,
                 limit,
                 connecting: true,
-            } => write!(f, "could not connect to {origin} within {} s", limit.as_secs()),
+            } => write!(
+                f,
+                "could not connect to {origin} within {} s",
+                limit.as_secs()
+            ),
             Incident::TimedOut { origin, limit, .. } => write!(
                 f,
                 "no answer from {origin} within {} s (--timeout)",
@@ -203,7 +207,7 @@ impl Default for Limits {
 
 impl Limits {
     pub fn describe_size(bytes: u64) -> String {
-        if bytes % (1024 * 1024) == 0 {
+        if bytes.is_multiple_of(1024 * 1024) {
             format!("{} MiB", bytes / (1024 * 1024))
         } else {
             format!("{bytes} bytes")
@@ -501,19 +505,41 @@ mod tests {
 
     #[test]
     fn only_this_machine_counts_as_loopback() {
-        for url in ["http://localhost:3000", "http://127.0.0.1", "http://127.9.9.9:1", "http://[::1]:80"] {
-            assert!(Origin::of_base_url(url).unwrap().is_loopback(), "{url} is loopback");
+        for url in [
+            "http://localhost:3000",
+            "http://127.0.0.1",
+            "http://127.9.9.9:1",
+            "http://[::1]:80",
+        ] {
+            assert!(
+                Origin::of_base_url(url).unwrap().is_loopback(),
+                "{url} is loopback"
+            );
         }
-        for url in ["http://a.com", "http://10.0.0.1", "http://localhost.evil.io", "http://[::2]"] {
-            assert!(!Origin::of_base_url(url).unwrap().is_loopback(), "{url} is not loopback");
+        for url in [
+            "http://a.com",
+            "http://10.0.0.1",
+            "http://localhost.evil.io",
+            "http://[::2]",
+        ] {
+            assert!(
+                !Origin::of_base_url(url).unwrap().is_loopback(),
+                "{url} is not loopback"
+            );
         }
     }
 
     #[test]
     fn address_literals_are_recognized_in_both_families() {
         let literal = |url: &str| Origin::of_base_url(url).unwrap().ip_literal();
-        assert_eq!(literal("http://127.0.0.1:1"), Some("127.0.0.1".parse().unwrap()));
-        assert_eq!(literal("https://[::ffff:10.0.0.1]"), Some("::ffff:10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            literal("http://127.0.0.1:1"),
+            Some("127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            literal("https://[::ffff:10.0.0.1]"),
+            Some("::ffff:10.0.0.1".parse().unwrap())
+        );
         assert_eq!(literal("https://app.konecty.com"), None);
     }
 
@@ -529,7 +555,10 @@ mod tests {
             timed_out.to_string(),
             "no answer from http://127.0.0.1:9 within 2 s (--timeout)"
         );
-        let too_large = Incident::TooLarge { origin, limit: 1024 * 1024 };
+        let too_large = Incident::TooLarge {
+            origin,
+            limit: 1024 * 1024,
+        };
         assert!(
             too_large.to_string().contains("larger than 1 MiB"),
             "got {too_large}"

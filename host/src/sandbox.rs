@@ -78,7 +78,8 @@ pub struct Grant {
     pub observer: Arc<Observer>,
 }
 
-/// The most linear memory a component may have. Ours needs about 2 MiB.
+/// The most linear memory a component may have. Ours holds a few small files and one
+/// answer of at most 1 MiB at a time.
 pub const MEMORY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// How often the engine's epoch advances: the resolution of the call deadline.
@@ -247,7 +248,9 @@ impl Sandbox {
 
     pub fn login_options(&mut self, host: &str) -> Result<Result<LoginMethods, ApiError>> {
         self.guarded(|store, instance| {
-            instance.konecty_session_api().call_login_options(store, host)
+            instance
+                .konecty_session_api()
+                .call_login_options(store, host)
         })
     }
 
@@ -257,7 +260,9 @@ impl Sandbox {
         who: &Identifier,
     ) -> Result<Result<OtpSent, ApiError>> {
         self.guarded(|store, instance| {
-            instance.konecty_session_api().call_request_otp(store, host, who)
+            instance
+                .konecty_session_api()
+                .call_request_otp(store, host, who)
         })
     }
 
@@ -269,7 +274,9 @@ impl Sandbox {
         label: Option<&ClientLabel>,
     ) -> Result<Result<ApiSession, ApiError>> {
         self.guarded(|store, instance| {
-            instance.konecty_session_api().call_verify_otp(store, host, who, code, label)
+            instance
+                .konecty_session_api()
+                .call_verify_otp(store, host, who, code, label)
         })
     }
 
@@ -279,26 +286,26 @@ impl Sandbox {
         targets: SaveTargets,
     ) -> Result<Result<(), ApiError>> {
         self.guarded(|store, instance| {
-            instance.konecty_session_api().call_save_session(store, session, targets)
+            instance
+                .konecty_session_api()
+                .call_save_session(store, session, targets)
         })
     }
 
     pub fn read_sessions(&mut self, host: &str) -> Result<Result<Vec<StoredSession>, ApiError>> {
         self.guarded(|store, instance| {
-            instance.konecty_session_api().call_read_sessions(store, host)
+            instance
+                .konecty_session_api()
+                .call_read_sessions(store, host)
         })
     }
 
     pub fn stored_hosts(&mut self) -> Result<Result<Vec<String>, ApiError>> {
-        self.guarded(|store, instance| {
-            instance.konecty_session_api().call_stored_hosts(store)
-        })
+        self.guarded(|store, instance| instance.konecty_session_api().call_stored_hosts(store))
     }
 
     pub fn use_session(&mut self, host: &str) -> Result<Result<Option<StoredSession>, ApiError>> {
-        self.guarded(|store, instance| {
-            instance.konecty_session_api().call_use_session(store, host)
-        })
+        self.guarded(|store, instance| instance.konecty_session_api().call_use_session(store, host))
     }
 
     pub fn check_session(
@@ -307,14 +314,14 @@ impl Sandbox {
         token: &str,
     ) -> Result<Result<SessionCheck, ApiError>> {
         self.guarded(|store, instance| {
-            instance.konecty_session_api().call_check_session(store, host, token)
+            instance
+                .konecty_session_api()
+                .call_check_session(store, host, token)
         })
     }
 
     pub fn logout(&mut self, host: &str) -> Result<Result<LogoutOutcome, ApiError>> {
-        self.guarded(|store, instance| {
-            instance.konecty_session_api().call_logout(store, host)
-        })
+        self.guarded(|store, instance| instance.konecty_session_api().call_logout(store, host))
     }
 }
 

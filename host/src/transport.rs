@@ -139,7 +139,10 @@ enum Unsendable {
 
 /// The addresses to connect to: an address literal as given, else the name's addresses,
 /// every one of which must be public (`localhost` may only be loopback).
-async fn addresses(origin: &Origin, overrides: &[(String, IpAddr)]) -> Result<Vec<SocketAddr>, Unsendable> {
+async fn addresses(
+    origin: &Origin,
+    overrides: &[(String, IpAddr)],
+) -> Result<Vec<SocketAddr>, Unsendable> {
     let port = origin.port();
     if let Some(ip) = origin.ip_literal() {
         return Ok(vec![SocketAddr::new(ip, port)]);
@@ -149,7 +152,12 @@ async fn addresses(origin: &Origin, overrides: &[(String, IpAddr)]) -> Result<Ve
         Some((_, ip)) => vec![*ip],
         None => tokio::net::lookup_host((name, port))
             .await
-            .map_err(|e| Unsendable::Failed(Error::DestinationNotFound, format!("cannot resolve {name}: {e}")))?
+            .map_err(|e| {
+                Unsendable::Failed(
+                    Error::DestinationNotFound,
+                    format!("cannot resolve {name}: {e}"),
+                )
+            })?
             .map(|addr| addr.ip())
             .collect(),
     };
@@ -162,7 +170,10 @@ async fn addresses(origin: &Origin, overrides: &[(String, IpAddr)]) -> Result<Ve
     for &ip in &ips {
         check_address(name, ip).map_err(Unsendable::Denied)?;
     }
-    Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
+    Ok(ips
+        .into_iter()
+        .map(|ip| SocketAddr::new(ip, port))
+        .collect())
 }
 
 /// Whether `name` may lead to `ip`.
@@ -241,7 +252,12 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
 
 /// The first line of an error, bounded: for logs, never a body.
 fn short_error(text: &str) -> String {
-    text.lines().next().unwrap_or("").chars().take(120).collect()
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(120)
+        .collect()
 }
 
 /// A response body that stops at the size cap and at the request's deadline, and reports
@@ -260,7 +276,10 @@ struct LimitedBody {
 
 impl LimitedBody {
     fn too_large(&mut self) {
-        self.error = Some(format!("larger than {}", Limits::describe_size(self.limits.body)));
+        self.error = Some(format!(
+            "larger than {}",
+            Limits::describe_size(self.limits.body)
+        ));
         if let Some(watch) = &self.watch {
             watch.incident(Incident::TooLarge {
                 origin: self.origin.clone(),
@@ -377,7 +396,13 @@ mod tests {
 
     #[test]
     fn a_name_may_not_lead_to_a_restricted_address() {
-        for address in ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::ffff:127.0.0.1", "fd00::1"] {
+        for address in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "169.254.169.254",
+            "::ffff:127.0.0.1",
+            "fd00::1",
+        ] {
             assert!(
                 check_address("app.konecty.com", ip(address)).is_err(),
                 "app.konecty.com -> {address} was allowed"
@@ -395,8 +420,10 @@ mod tests {
 
     fn resolved(url: &str, overrides: &[(&str, &str)]) -> Result<Vec<SocketAddr>, String> {
         let origin = Origin::of_base_url(url).unwrap();
-        let overrides: Vec<(String, IpAddr)> =
-            overrides.iter().map(|(n, a)| (n.to_string(), ip(a))).collect();
+        let overrides: Vec<(String, IpAddr)> = overrides
+            .iter()
+            .map(|(n, a)| (n.to_string(), ip(a)))
+            .collect();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -150,11 +150,12 @@ fn an_unwritable_file_is_a_storage_error_and_the_other_file_is_untouched() {
     let home = Home::new();
     std::fs::create_dir_all(home.file("credentials")).unwrap();
     home.write(".env", "OTHER=1\n");
-    let code = home.request_code(&server);
-    home.verify(&server.url(), &code, &[])
+    // Found before a code is requested, so none is wasted.
+    home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
         .expect(STORAGE)
         .says("credential files")
         .one_error_line();
+    assert_eq!(server.code_for(EMAIL), None, "a code was requested");
     assert_eq!(home.read(".env"), "OTHER=1\n");
 }
 
@@ -202,5 +203,57 @@ fn empty_stored_values_are_no_session() {
     assert!(
         server.requests().is_empty(),
         "nothing to check, nothing sent"
+    );
+}
+
+#[test]
+fn an_oversized_file_is_refused_before_a_code_is_sent_or_spent() {
+    let server = konecty();
+    let home = Home::new();
+    let huge = format!("# notes\n{}\n", "x".repeat(2 * 1024 * 1024));
+    home.write(".env", &huge);
+
+    home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
+        .expect(STORAGE)
+        .says("larger than")
+        .one_error_line();
+    assert_eq!(
+        server.code_for(EMAIL),
+        None,
+        "a code was requested although .env could not be saved"
+    );
+
+    // A code obtained before the file grew is not spent either.
+    home.write(".env", "");
+    let code = home.request_code(&server);
+    home.write(".env", &huge);
+    home.verify(&server.url(), &code, &[])
+        .expect(STORAGE)
+        .says("larger than");
+    assert_eq!(home.read(".env"), huge, ".env was changed");
+    home.write(".env", "");
+    home.verify(&server.url(), &code, &[]).expect(OK);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_is_replaced_never_written_through() {
+    let server = konecty();
+    let home = Home::new();
+    home.write("mine.env", "MINE=1\n");
+    std::os::unix::fs::symlink("mine.env", home.file(".env")).unwrap();
+
+    home.login(&server);
+
+    assert_eq!(
+        home.read("mine.env"),
+        "MINE=1\n",
+        "the link's target was written"
+    );
+    let env = std::fs::symlink_metadata(home.file(".env")).unwrap();
+    assert!(
+        env.file_type().is_file(),
+        "expected .env to be a regular file now, got {:?}",
+        env.file_type()
     );
 }
