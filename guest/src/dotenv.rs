@@ -115,6 +115,10 @@ pub fn remove(content: &[u8], key: &str) -> Vec<u8> {
         .collect()
 }
 
+// Built only where proptest is (it is a native dev-dependency).
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,6 +164,10 @@ pub fn section_names(content: &[u8]) -> Vec<String> {
         .collect()
 }
 
+// Built only where proptest is (it is a native dev-dependency).
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties;
+
 #[cfg(test)]
 mod tests {
     use super::*;

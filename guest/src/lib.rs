@@ -9,6 +9,8 @@ mod api;
 mod clock;
 mod dotenv;
 mod error;
+#[cfg(all(test, not(target_family = "wasm")))]
+mod file_strategies;
 mod http;
 mod ini;
 mod pending;
