@@ -24,6 +24,9 @@ use crate::addresses::{Restricted, restriction};
 use crate::audit::{RequestEvent, RequestOutcome};
 use crate::policy::{Denial, Incident, Limits, Origin, Watch};
 
+/// How long a connection outlives the request deadline, so that the deadline is what ends it.
+const CONNECTION_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Names pinned to addresses by `--resolve`, lower-cased.
 pub type Overrides = Arc<[(String, IpAddr)]>;
 
@@ -38,7 +41,17 @@ pub async fn send(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + limits.request;
 
-    let addresses = match addresses(&origin, &overrides).await {
+    let connect_by = deadline.min(tokio::time::Instant::now() + limits.connect);
+    // Name lookup counts as connecting: a resolver that never answers is bounded too.
+    let looked_up = tokio::time::timeout_at(connect_by, addresses(&origin, &overrides))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Unsendable::Failed(
+                Error::DnsTimeout,
+                "name lookup timed out".into(),
+            ))
+        });
+    let addresses = match looked_up {
         Ok(addresses) => addresses,
         Err(Unsendable::Denied(denial)) => {
             watch.event(RequestOutcome::Denied {
@@ -48,12 +61,18 @@ pub async fn send(
             return Err(Error::HttpRequestDenied);
         }
         Err(Unsendable::Failed(error, why)) => {
+            if matches!(error, Error::DnsTimeout) {
+                watch.incident(Incident::TimedOut {
+                    origin: origin.clone(),
+                    limit: limits.connect.min(limits.request),
+                    connecting: true,
+                });
+            }
             watch.failed(started, why);
             return Err(error);
         }
     };
 
-    let connect_by = deadline.min(tokio::time::Instant::now() + limits.connect);
     let stream = match connect(&origin, &addresses, connect_by).await {
         Ok(stream) => stream,
         Err((error, why)) => {
@@ -81,9 +100,10 @@ pub async fn send(
     let answered = tokio::time::timeout_at(deadline, async {
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        // The connection ends with the request or at the deadline, whichever comes first.
+        // The connection ends with the request, or shortly after the deadline: late
+        // enough that the deadline itself, not a dropped connection, reports the timeout.
         tokio::spawn(async move {
-            let _ = tokio::time::timeout_at(deadline, connection).await;
+            let _ = tokio::time::timeout_at(deadline + CONNECTION_GRACE, connection).await;
         });
         sender.send_request(request).await
     })
@@ -91,11 +111,11 @@ pub async fn send(
 
     let response = match answered {
         Ok(Ok(response)) => response,
-        Ok(Err(error)) => {
+        Ok(Err(error)) if tokio::time::Instant::now() < deadline => {
             watch.failed(started, short_error(&error.to_string()));
             return Err(error.into());
         }
-        Err(_elapsed) => {
+        Ok(Err(_)) | Err(_) => {
             watch.incident(Incident::TimedOut {
                 origin,
                 limit: limits.request,

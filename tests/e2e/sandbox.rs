@@ -57,6 +57,11 @@ fn other_origins_are_refused_and_receive_nothing() {
         format!("http://localhost:{}/same-port-other-name", granted.port()),
         format!("https://127.0.0.1:{}/other-scheme", granted.port()),
         format!("http://127.0.0.2:{}/other-address", granted.port()),
+        // IP literals that lead back to this machine, aimed at the other server's port.
+        format!("http://127.0.0.2:{}/other-loopback", other.port()),
+        format!("http://[::1]:{}/ipv6-loopback", other.port()),
+        format!("http://0.0.0.0:{}/unspecified", other.port()),
+        format!("http://[::ffff:127.0.0.1]:{}/ipv4-mapped", other.port()),
     ];
     for target in targets {
         probe(
@@ -275,4 +280,74 @@ fn a_file_that_is_not_a_component_is_refused_clearly() {
     home.run(&["--component", "/no/such/file.wasm", "login-options"])
         .expect(USAGE)
         .says("cannot load component");
+}
+
+#[test]
+fn a_component_that_grows_past_the_memory_cap_is_stopped() {
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    let one_gibibyte = format!("allocate={}", 1u64 << 30);
+    probe(&home, &server.url(), &one_gibibyte, &[])
+        .expect(UNAVAILABLE)
+        .says("memory limit")
+        .never_says("BREACH")
+        .one_error_line();
+    let json = home.run(&[
+        "--json",
+        "--component",
+        HOSTILE_COMPONENT,
+        "--host",
+        &server.url(),
+        "request-otp",
+        "--email",
+        &one_gibibyte,
+    ]);
+    json.expect(UNAVAILABLE);
+    let error: serde_json::Value = serde_json::from_str(&json.stdout)
+        .unwrap_or_else(|e| panic!("expected a JSON error object ({e}), got {:?}", json.stdout));
+    assert_eq!(
+        error["error"]["kind"], "fault",
+        "expected kind \"fault\", got {error}"
+    );
+    assert_eq!(server.hits(), 0, "the probe sends no request");
+}
+
+#[test]
+fn a_component_may_use_memory_below_the_cap() {
+    // Guards the test above: the probe itself works, and the cap (64 MiB) leaves room.
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    for bytes in [1usize << 20, 16 << 20] {
+        probe(&home, &server.url(), &format!("allocate={bytes}"), &[])
+            .expect(OK)
+            .says(&format!("BREACH: allocated {bytes} bytes (last byte 1)"));
+    }
+}
+
+#[test]
+fn a_component_that_never_returns_is_stopped() {
+    let server = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    let started = std::time::Instant::now();
+    let spun = home.run(&[
+        "--component",
+        HOSTILE_COMPONENT,
+        "--timeout",
+        "1",
+        "--host",
+        &server.url(),
+        "request-otp",
+        "--email",
+        "spin",
+    ]);
+    let took = started.elapsed();
+    spun.expect(UNAVAILABLE)
+        .says("was stopped after")
+        .never_says("BREACH")
+        .one_error_line();
+    // --timeout 1 gives the whole call 3 x 1 s + 5 s; 30 s leaves room for a slow machine.
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "expected the spinning component to be stopped within 30 s, it ran for {took:?}"
+    );
 }

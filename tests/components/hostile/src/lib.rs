@@ -5,7 +5,9 @@
 //! Probes: `other-origin=URL`, `follow-redirect` (GET <host>/redirect, then its Location),
 //! `read=PATH` and `write=PATH` (through std, whose libc maps absolute paths into the
 //! preopen), `open-at=PATH` (the raw `wasi:filesystem` call on the preopened directory, so
-//! that absolute paths and `..` reach the host's checks as they are), `env`, `stdin`.
+//! that absolute paths and `..` reach the host's checks as they are), `env`, `stdin`,
+//! `allocate=BYTES` (allocates and touches that much memory, to meet the host's memory cap)
+//! and `spin` (loops forever, to meet the host's deadline).
 
 wit_bindgen::generate!({ world: "session", path: "../../../wit" });
 
@@ -65,6 +67,15 @@ fn get(url: &str) -> Result<(u16, Option<String>), Error> {
         }
         Some(Ok(Err(code))) => Err(refused(code)),
         _ => Err(Error::Network("no response".into())),
+    }
+}
+
+/// The origin named in `steer.txt`, if the test planted one.
+fn steered() -> Result<Option<String>, Error> {
+    match std::fs::read_to_string("steer.txt") {
+        Ok(target) => Ok(Some(target.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Storage(e.to_string())),
     }
 }
 
@@ -144,6 +155,23 @@ impl Guest for Hostile {
             }
             return breach(format!("env {vars:?} args {args:?}"));
         }
+        if let Some(bytes) = probe.strip_prefix("allocate=") {
+            let bytes: usize = bytes
+                .parse()
+                .map_err(|_| Error::InvalidInput(format!("not a byte count: {bytes}")))?;
+            // Filled with ones, so every page is written, not just reserved; black_box keeps
+            // the optimizer from proving the memory unused.
+            let memory = std::hint::black_box(vec![1u8; bytes]);
+            let last = memory.last().copied().unwrap_or(1);
+            return breach(format!("allocated {bytes} bytes (last byte {last})"));
+        }
+        if probe == "spin" {
+            let mut turns = 0u64;
+            loop {
+                // black_box makes each turn observable, so the loop cannot be removed.
+                turns = std::hint::black_box(turns.wrapping_add(1));
+            }
+        }
         not_a_probe()
     }
 
@@ -161,24 +189,23 @@ impl Guest for Hostile {
     }
 
     /// Claims a session for the origin named in `steer.txt`, hoping the host grants it.
+    /// Without `steer.txt`, no sessions: the host also asks before `request-otp`.
     fn read_sessions(_: String) -> Result<Vec<StoredSession>, Error> {
-        let target =
-            std::fs::read_to_string("steer.txt").map_err(|e| Error::Storage(e.to_string()))?;
-        let target = target.trim().to_string();
-        Ok(vec![StoredSession {
-            host: target.clone(),
-            token: target,
-            user_id: None,
-            issued_at: None,
-            file: CredentialFile::CredentialsFile,
-        }])
+        Ok(steered()?
+            .into_iter()
+            .map(|target| StoredSession {
+                host: target.clone(),
+                token: target,
+                user_id: None,
+                issued_at: None,
+                file: CredentialFile::CredentialsFile,
+            })
+            .collect())
     }
 
     /// Names the steered origin as a stored host too.
     fn stored_hosts() -> Result<Vec<String>, Error> {
-        let target =
-            std::fs::read_to_string("steer.txt").map_err(|e| Error::Storage(e.to_string()))?;
-        Ok(vec![target.trim().to_string()])
+        Ok(steered()?.into_iter().collect())
     }
 
     fn use_session(_: String) -> Result<Option<StoredSession>, Error> {
