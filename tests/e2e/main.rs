@@ -1,13 +1,17 @@
 //! End-to-end tests: the real `konecty-session` binary, the real component, and a fake
 //! Konecty on 127.0.0.1:0 (the library's dev server, or a canned-response server for faults).
 
+mod audit;
 mod cli;
+mod concurrency;
+mod faults;
 mod files;
 mod flow;
 mod hosts;
 mod inputs;
 mod json;
 mod login;
+mod pinning;
 mod sandbox;
 mod support;
 mod two_step;
