@@ -410,7 +410,8 @@ fn a_connection_reset_mid_body_fails_and_saves_nothing() {
         read_request(&mut stream)?;
         let mut partial = br#"{"success":true,"logged":true,"authId":""#.to_vec();
         partial.resize(100, b'A');
-        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
+        let head =
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
         stream.write_all(head.as_bytes()).ok()?;
         stream.write_all(&partial).ok()?;
         rustix::net::sockopt::set_socket_linger(&stream, Some(Duration::ZERO))
@@ -421,13 +422,25 @@ fn a_connection_reset_mid_body_fails_and_saves_nothing() {
     let home = Home::new();
     let (outcome, took) = timed(
         &home,
-        &["--host", &url, "verify-otp", "--email", EMAIL, "--otp", "123456"],
+        &[
+            "--host",
+            &url,
+            "verify-otp",
+            "--email",
+            EMAIL,
+            "--otp",
+            "123456",
+        ],
     );
     // Unblocks the accept if the client never came, so the thread always ends.
     let _ = TcpStream::connect(addr);
     let reset = served.join().expect("the server thread ends");
     outcome.expect(UNAVAILABLE).one_error_line();
     assert_fast(took, "verify-otp against a server that resets mid-body");
-    assert_eq!(reset, Some(()), "expected verify-otp to reach the server and be answered");
+    assert_eq!(
+        reset,
+        Some(()),
+        "expected verify-otp to reach the server and be answered"
+    );
     assert_nothing_saved(&home);
 }
