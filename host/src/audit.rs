@@ -71,7 +71,7 @@ impl Observer {
 
     pub fn request(&self, event: &RequestEvent) {
         if self.verbose {
-            eprintln!("konecty-session: {}", event.log_line());
+            stderr_line(&event.log_line());
         }
         self.append(event.to_json());
     }
@@ -103,7 +103,7 @@ impl Observer {
         // One write per line, so that lines of concurrent runs never interleave.
         let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Err(err) = file.write_all(line.as_bytes()) {
-            eprintln!("konecty-session: warning: cannot write the audit file: {err}");
+            stderr_line(&format!("warning: cannot write the audit file: {err}"));
         }
     }
 }
@@ -170,6 +170,11 @@ impl RequestEvent {
         }
         Value::Object(event)
     }
+}
+
+/// One line on stderr; a closed stderr is not worth a panic (`eprintln!` would).
+pub fn stderr_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "konecty-session: {text}");
 }
 
 fn now() -> String {

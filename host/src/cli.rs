@@ -438,28 +438,6 @@ impl Config {
     /// built-in default. The files are read by this process, never by the component, so
     /// that a component never chooses the origin it is granted.
     pub fn host(&self) -> Result<(Host, HostSource), Failure> {
-        let (host, source) = self.host_by_precedence()?;
-        if !host.origin.secure() && !host.origin.is_loopback() {
-            if !self.allow_insecure_http {
-                return Err(Failure::of_kind(
-                    Exit::Usage,
-                    "usage",
-                    format!(
-                        "{} ({}) is not encrypted: use https://, or pass --allow-insecure-http",
-                        host.url,
-                        source.describe()
-                    ),
-                ));
-            }
-            eprintln!(
-                "konecty-session: warning: {} is not encrypted: the code and the token cross the network in clear text",
-                host.url
-            );
-        }
-        Ok((host, source))
-    }
-
-    fn host_by_precedence(&self) -> Result<(Host, HostSource), Failure> {
         if let Some(given) = &self.given_host {
             return Ok(given.clone());
         }
@@ -481,6 +459,29 @@ impl Config {
                 Ok((host, HostSource::BuiltIn))
             }
         }
+    }
+
+    /// Plain http only to this machine, unless `--allow-insecure-http` (then with a
+    /// warning). Checked where HTTP is granted: offline commands send nothing.
+    pub fn check_encryption(&self, host: &Host) -> Result<(), Failure> {
+        if host.origin.secure() || host.origin.is_loopback() {
+            return Ok(());
+        }
+        if !self.allow_insecure_http {
+            return Err(Failure::of_kind(
+                Exit::Usage,
+                "usage",
+                format!(
+                    "{} is not encrypted: use https://, or pass --allow-insecure-http",
+                    host.url
+                ),
+            ));
+        }
+        crate::audit::stderr_line(&format!(
+            "warning: {} is not encrypted: the code and the token cross the network in clear text",
+            host.url
+        ));
+        Ok(())
     }
 
     /// The flags that pin this run's host and directory, for commands shown as a next step.

@@ -166,6 +166,15 @@ pub fn verify_otp(
     save(config, &mut sandbox, &session, targets)
 }
 
+/// What to do when a call is stuck past its deadline: say so as any failure, and end the
+/// process (which also releases the directory lock).
+pub fn stuck_handler(json: bool) -> Arc<dyn Fn(&Failure) + Send + Sync> {
+    Arc::new(move |failure: &Failure| {
+        failure.print(json);
+        std::process::exit(failure.exit as i32)
+    })
+}
+
 /// Reads both files before a code is spent: one that cannot be read or is too large to
 /// rewrite fails now, instead of after the server has handed out a session we could not
 /// keep.
@@ -828,6 +837,9 @@ fn first_line_of_stdin(what: &str, flag: &str) -> Result<String> {
 /// Prepares the credentials directory and loads the component with its grant: the
 /// directory, and HTTP to `host`'s origin only (none at all when `host` is None).
 pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
+    if let Some(host) = host {
+        config.check_encryption(host)?;
+    }
     credentials_dir::prepare(&config.dir)
         .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
     let source = match &config.component {
@@ -840,6 +852,7 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
         limits: config.limits,
         overrides: Arc::clone(&config.resolve),
         observer: Arc::clone(&config.observer),
+        on_stuck: stuck_handler(config.json),
     };
     Sandbox::new(source, grant)
 }

@@ -55,7 +55,8 @@ impl DirLock {
     }
 }
 
-/// `.<name>.<digits>-<digits>.tmp`, as the component names the file it renames into place.
+/// `.<name>.<digits>-<digits>.tmp` for one of our files, as the component names the file it
+/// renames into place. Nothing else is touched, whatever `--dir` points at.
 fn is_stale_temporary(name: &str) -> bool {
     let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
         return false;
@@ -67,7 +68,7 @@ fn is_stale_temporary(name: &str) -> bool {
         return false;
     };
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    !stem.is_empty() && digits(nanos) && digits(attempt)
+    FILES.contains(&stem) && digits(nanos) && digits(attempt)
 }
 
 fn remove_stale_temporaries(dir: &Path) {
@@ -196,7 +197,7 @@ mod tests {
     #[test]
     fn only_our_temporary_names_count_as_stale() {
         for name in [
-            ".env.1700000000000000000-0.tmp",
+            "..env.1700000000000000000-0.tmp",
             ".credentials.42-3.tmp",
             ".pending-otp.1-0.tmp",
         ] {
@@ -207,8 +208,9 @@ mod tests {
             "notes.tmp",
             ".env.tmp",
             ".env.12.tmp",
-            ".x.1-a.tmp",
+            ".env.1-a.tmp",
             "..1-0.tmp",
+            ".report.20240101-2.tmp",
         ] {
             assert!(!is_stale_temporary(name), "{name} should be kept");
         }
@@ -217,7 +219,7 @@ mod tests {
     #[test]
     fn the_lock_cleans_stale_temporaries_and_keeps_the_rest() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join(".env.17-0.tmp"), "half").unwrap();
+        fs::write(dir.path().join("..env.17-0.tmp"), "half").unwrap();
         fs::write(dir.path().join("notes.tmp"), "mine").unwrap();
         let lock = DirLock::acquire(dir.path()).unwrap();
         lock.release().unwrap();

@@ -73,6 +73,17 @@ impl Failure {
     }
 
     /// `{"error": {"kind", "message", "serverMessage"}}`.
+    /// As `main` shows a failure: the JSON error object on stdout, else one line on stderr.
+    /// A closed stream is no reason to panic.
+    pub fn print(&self, json: bool) {
+        use std::io::Write;
+        if json {
+            let _ = writeln!(std::io::stdout(), "{}", self.to_json());
+        } else {
+            let _ = writeln!(std::io::stderr(), "konecty-session: {}", self.message);
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "error": {
             "kind": self.kind,

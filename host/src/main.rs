@@ -15,11 +15,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             let failure = Failure::of(&err);
-            if json {
-                println!("{}", failure.to_json());
-            } else {
-                eprintln!("konecty-session: {}", failure.message);
-            }
+            failure.print(json);
             failure.exit.into()
         }
     }

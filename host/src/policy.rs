@@ -41,6 +41,8 @@ pub enum Denial {
         ip: IpAddr,
         class: Restricted,
     },
+    /// `localhost` resolves somewhere other than this machine.
+    NotLoopback { host: String, ip: IpAddr },
 }
 
 /// Something the host stopped or refused during a call, kept so that the error shown is
@@ -66,6 +68,10 @@ pub type Incidents = Arc<Mutex<Vec<Incident>>>;
 impl Origin {
     /// The origin of a base URL given by the user, such as `--host https://app.konecty.com/`.
     pub fn of_base_url(url: &str) -> Result<Origin, String> {
+        // Refused without echoing it: the part before `@` may be a password.
+        if url.contains('@') {
+            return Err("a host URL must not carry a user name or password (user@host)".into());
+        }
         let uri: Uri = url
             .parse()
             .map_err(|_| format!("{url:?} is not a URL such as https://app.konecty.com"))?;
@@ -154,6 +160,9 @@ impl fmt::Display for Denial {
                 write!(f, "{requested} is not the granted origin {granted}")
             }
             Denial::Address { host, ip, class } => write!(f, "{host} resolves to {ip}, {class}"),
+            Denial::NotLoopback { host, ip } => {
+                write!(f, "{host} resolves to {ip}, which is not this machine")
+            }
         }
     }
 }
@@ -325,10 +334,11 @@ impl WasiHttpHooks for HttpPolicy {
 fn request_origin(uri: &Uri) -> String {
     match Origin::of_uri(uri) {
         Ok(origin) => origin.to_string(),
+        // The host alone: the authority could carry `user:password@`.
         Err(_) => {
             let scheme = uri.scheme_str().unwrap_or("");
-            let authority = uri.authority().map_or("", |a| a.as_str());
-            loggable(&format!("{scheme}://{authority}"))
+            let host = uri.host().unwrap_or("");
+            loggable(&format!("{scheme}://{host}"))
         }
     }
 }

@@ -76,6 +76,9 @@ pub struct Grant {
     pub overrides: Overrides,
     /// Where requests and file changes are reported.
     pub observer: Arc<Observer>,
+    /// Called, on another thread, when a call is stuck in a host call past its deadline
+    /// (see [`Watchdog`]); it is expected to end the process.
+    pub on_stuck: Arc<dyn Fn(&Failure) + Send + Sync>,
 }
 
 /// The most linear memory a component may have. Ours holds a few small files and one
@@ -84,6 +87,9 @@ pub const MEMORY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// How often the engine's epoch advances: the resolution of the call deadline.
 const EPOCH_TICK: Duration = Duration::from_millis(100);
+
+/// How long after its deadline a call stuck outside wasm is given before the watchdog acts.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
 
 impl Grant {
     /// The wall-time budget of one call: room for a few requests at the request limit.
@@ -102,23 +108,34 @@ pub struct State {
     memory: MemoryCap,
 }
 
-/// Refuses growth past [`MEMORY_LIMIT`] and remembers that it did, so that the trap that
-/// follows is reported as the limit, not as a crash.
+/// Refuses growth past [`MEMORY_LIMIT`], counted over all of the component's memories, and
+/// remembers that it did, so that the trap that follows is reported as the limit, not as a
+/// crash.
 #[derive(Default)]
 struct MemoryCap {
+    total: usize,
     refused: bool,
 }
 
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= MEMORY_LIMIT;
-        self.refused |= !allowed;
+        let total = self.total.saturating_add(desired.saturating_sub(current));
+        let allowed = total <= MEMORY_LIMIT;
+        if allowed {
+            self.total = total;
+        } else {
+            self.refused = true;
+        }
         Ok(allowed)
+    }
+
+    fn tables(&self) -> usize {
+        1_000
     }
 
     fn table_growing(
@@ -157,6 +174,7 @@ pub struct Sandbox {
     dir: PathBuf,
     observer: Arc<Observer>,
     deadline: Duration,
+    on_stuck: Arc<dyn Fn(&Failure) + Send + Sync>,
 }
 
 impl Sandbox {
@@ -219,6 +237,7 @@ impl Sandbox {
             dir: grant.dir,
             observer: grant.observer,
             deadline,
+            on_stuck: grant.on_stuck,
         })
     }
 
@@ -237,12 +256,22 @@ impl Sandbox {
             .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
         let before = self.observer.audits().then(|| audit::snapshot(&self.dir));
         self.store.set_epoch_deadline(ticks(self.deadline));
+        self.store.data_mut().memory.refused = false;
+        let watchdog = Watchdog::arm(self.deadline + WATCHDOG_GRACE, {
+            let on_stuck = Arc::clone(&self.on_stuck);
+            let failure = out_of_time(self.deadline);
+            move || on_stuck(&failure)
+        });
         let result = call(&mut self.store, &self.session);
+        drop(watchdog);
         if let Some(before) = before {
             audit::report_changes(&self.observer, &before, &audit::snapshot(&self.dir));
         }
-        lock.release()
-            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        // The call's outcome stands (a code may have been spent): a failed sync is told,
+        // not turned into a failure.
+        if let Err(err) = lock.release() {
+            audit::stderr_line(&format!("warning: {err:#}"));
+        }
         result.map_err(|trap| stopped(&self.store, self.deadline, trap))
     }
 
@@ -343,14 +372,40 @@ fn stopped(store: &Store<State>, deadline: Duration, trap: wasmtime::Error) -> a
             MEMORY_LIMIT / (1024 * 1024)
         )
     } else if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        format!(
-            "the component was stopped after running for {} s, the limit for one call (3 x --timeout + 5 s)",
-            deadline.as_secs()
-        )
+        return out_of_time(deadline).into();
     } else {
         format!("the component failed: {}", trap.root_cause())
     };
     Failure::of_kind(Exit::Unavailable, "fault", message).into()
+}
+
+fn out_of_time(deadline: Duration) -> Failure {
+    Failure::of_kind(
+        Exit::Unavailable,
+        "fault",
+        format!(
+            "the component was stopped after running for {} s, the limit for one call (3 x --timeout + 5 s)",
+            deadline.as_secs()
+        ),
+    )
+}
+
+/// Epoch interruption stops running wasm only; a component blocked in a host call (a
+/// pollable that never fires, say) is caught here instead. Dropping it disarms it.
+struct Watchdog {
+    _disarm: std::sync::mpsc::Sender<()>,
+}
+
+impl Watchdog {
+    fn arm(after: Duration, on_expiry: impl FnOnce() + Send + 'static) -> Watchdog {
+        let (disarm, disarmed) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = disarmed.recv_timeout(after) {
+                on_expiry();
+            }
+        });
+        Watchdog { _disarm: disarm }
+    }
 }
 
 fn ticks(deadline: Duration) -> u64 {

@@ -39,6 +39,10 @@ pub async fn send(
     watch: Watch,
 ) -> Result<http::Response<WasiBody>, Error> {
     let started = Instant::now();
+    let pending = Pending {
+        watch: Some(watch),
+        started,
+    };
     let deadline = tokio::time::Instant::now() + limits.request;
 
     let connect_by = deadline.min(tokio::time::Instant::now() + limits.connect);
@@ -54,21 +58,20 @@ pub async fn send(
     let addresses = match looked_up {
         Ok(addresses) => addresses,
         Err(Unsendable::Denied(denial)) => {
-            watch.event(RequestOutcome::Denied {
-                reason: denial.to_string(),
-            });
-            watch.incident(Incident::Denied(denial));
+            let reason = denial.to_string();
+            pending.watch().incident(Incident::Denied(denial));
+            pending.report(RequestOutcome::Denied { reason });
             return Err(Error::HttpRequestDenied);
         }
         Err(Unsendable::Failed(error, why)) => {
             if matches!(error, Error::DnsTimeout) {
-                watch.incident(Incident::TimedOut {
+                pending.watch().incident(Incident::TimedOut {
                     origin: origin.clone(),
                     limit: limits.connect.min(limits.request),
                     connecting: true,
                 });
             }
-            watch.failed(started, why);
+            pending.failed(why);
             return Err(error);
         }
     };
@@ -77,13 +80,13 @@ pub async fn send(
         Ok(stream) => stream,
         Err((error, why)) => {
             if matches!(error, Error::ConnectionTimeout) {
-                watch.incident(Incident::TimedOut {
+                pending.watch().incident(Incident::TimedOut {
                     origin: origin.clone(),
                     limit: limits.connect.min(limits.request),
                     connecting: true,
                 });
             }
-            watch.failed(started, why);
+            pending.failed(why);
             return Err(error);
         }
     };
@@ -112,16 +115,16 @@ pub async fn send(
     let response = match answered {
         Ok(Ok(response)) => response,
         Ok(Err(error)) if tokio::time::Instant::now() < deadline => {
-            watch.failed(started, short_error(&error.to_string()));
+            pending.failed(short_error(&error.to_string()));
             return Err(error.into());
         }
         Ok(Err(_)) | Err(_) => {
-            watch.incident(Incident::TimedOut {
+            pending.watch().incident(Incident::TimedOut {
                 origin,
                 limit: limits.request,
                 connecting: false,
             });
-            watch.failed(started, "timed out".into());
+            pending.failed("timed out".into());
             return Err(Error::HttpResponseTimeout);
         }
     };
@@ -142,7 +145,7 @@ pub async fn send(
         status,
         started,
         error: None,
-        watch: Some(watch),
+        watch: Some(pending.answered()),
     };
     // A declared length over the cap fails now, before a byte of it is read.
     if declared.is_some_and(|length| length > limits.body) {
@@ -199,8 +202,13 @@ async fn addresses(
 /// Whether `name` may lead to `ip`.
 pub fn check_address(name: &str, ip: IpAddr) -> Result<(), Denial> {
     match restriction(ip) {
-        None => Ok(()),
+        // `localhost` means this machine, so only loopback (see `Origin::is_loopback`).
         Some(Restricted::Loopback) if name == "localhost" => Ok(()),
+        None if name != "localhost" => Ok(()),
+        None => Err(Denial::NotLoopback {
+            host: name.to_string(),
+            ip,
+        }),
         Some(class) => Err(Denial::Address {
             host: name.to_string(),
             ip,
@@ -310,6 +318,20 @@ impl LimitedBody {
     }
 }
 
+impl LimitedBody {
+    fn timed_out(&mut self) -> Error {
+        self.error = Some("timed out".into());
+        if let Some(watch) = &self.watch {
+            watch.incident(Incident::TimedOut {
+                origin: self.origin.clone(),
+                limit: self.limits.request,
+                connecting: false,
+            });
+        }
+        Error::HttpResponseTimeout
+    }
+}
+
 impl Body for LimitedBody {
     type Data = Bytes;
     type Error = Error;
@@ -336,23 +358,19 @@ impl Body for LimitedBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(error))) => {
-                this.error = Some(short_error(&error.to_string()));
                 this.incoming = None;
+                // Past the deadline, a cut connection is the deadline's doing.
+                if this.deadline.is_elapsed() {
+                    return Poll::Ready(Some(Err(this.timed_out())));
+                }
+                this.error = Some(short_error(&error.to_string()));
                 Poll::Ready(Some(Err(error.into())))
             }
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 if this.deadline.as_mut().poll(cx).is_ready() {
-                    this.error = Some("timed out".into());
                     this.incoming = None;
-                    if let Some(watch) = &this.watch {
-                        watch.incident(Incident::TimedOut {
-                            origin: this.origin.clone(),
-                            limit: this.limits.request,
-                            connecting: false,
-                        });
-                    }
-                    return Poll::Ready(Some(Err(Error::HttpResponseTimeout)));
+                    return Poll::Ready(Some(Err(this.timed_out())));
                 }
                 Poll::Pending
             }
@@ -383,14 +401,51 @@ impl Drop for LimitedBody {
     }
 }
 
-impl Watch {
-    fn failed(&self, started: Instant, error: String) {
-        self.event(RequestOutcome::Failed {
-            error,
-            elapsed: started.elapsed(),
-        });
+/// A request not yet answered. Whatever ends it, the component dropping it midway
+/// included, reports it exactly once.
+struct Pending {
+    watch: Option<Watch>,
+    started: Instant,
+}
+
+impl Pending {
+    fn watch(&self) -> &Watch {
+        self.watch
+            .as_ref()
+            .expect("a pending request has its watch until reported")
     }
 
+    fn report(mut self, outcome: RequestOutcome) {
+        if let Some(watch) = self.watch.take() {
+            watch.event(outcome);
+        }
+    }
+
+    fn failed(self, error: String) {
+        let elapsed = self.started.elapsed();
+        self.report(RequestOutcome::Failed { error, elapsed });
+    }
+
+    /// Headers arrived: from here the body reports the request.
+    fn answered(mut self) -> Watch {
+        self.watch
+            .take()
+            .expect("a pending request has its watch until reported")
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(watch) = self.watch.take() {
+            watch.event(RequestOutcome::Failed {
+                error: "abandoned before an answer".into(),
+                elapsed: self.started.elapsed(),
+            });
+        }
+    }
+}
+
+impl Watch {
     fn event(&self, outcome: RequestOutcome) {
         self.observer.request(&RequestEvent {
             method: self.method.clone(),
@@ -435,6 +490,7 @@ mod tests {
         assert_eq!(check_address("localhost", ip("127.0.0.1")), Ok(()));
         assert_eq!(check_address("localhost", ip("::1")), Ok(()));
         assert!(check_address("localhost", ip("10.0.0.1")).is_err());
+        assert!(check_address("localhost", ip("8.8.8.8")).is_err());
         assert!(check_address("localhost.evil.io", ip("127.0.0.1")).is_err());
     }
 

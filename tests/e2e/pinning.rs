@@ -258,4 +258,49 @@ fn localhost_is_exempt_while_it_is_loopback() {
         "login-options",
     ]);
     assert_denied(&elsewhere, "10.1.2.3", "private");
+
+    // Nor may it lead off this machine, where plain http would need the flag.
+    let public = home.run(&[
+        "--json",
+        "--resolve",
+        "localhost=8.8.8.8",
+        "--host",
+        &format!("http://localhost:{port}"),
+        "login-options",
+    ]);
+    assert_denied(&public, "8.8.8.8", "not this machine");
+}
+
+#[test]
+fn a_host_url_with_a_password_is_refused_without_echoing_it() {
+    let home = Home::new();
+    home.run(&[
+        "--host",
+        "https://ana:s3cret-pass@app.konecty.com",
+        "login-options",
+    ])
+    .expect(USAGE)
+    .says("user name or password")
+    .never_says("s3cret-pass")
+    .one_error_line();
+}
+
+#[test]
+fn commands_that_send_nothing_need_no_encryption() {
+    let home = Home::new();
+    home.write(
+        ".env",
+        "KONECTY_URL=http://konecty.test\nKONECTY_TOKEN=dG9rZW4tZm9yLXRlc3Rz\n",
+    );
+    home.run(&["token"])
+        .expect(OK)
+        .says("dG9rZW4tZm9yLXRlc3Rz")
+        .never_says("not encrypted");
+    home.run(&["status", "--offline"])
+        .expect(OK)
+        .never_says("not encrypted");
+    // Asking the server is another matter.
+    home.run(&["status"])
+        .expect(USAGE)
+        .says("--allow-insecure-http");
 }

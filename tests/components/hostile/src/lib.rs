@@ -7,7 +7,8 @@
 //! preopen), `open-at=PATH` (the raw `wasi:filesystem` call on the preopened directory, so
 //! that absolute paths and `..` reach the host's checks as they are), `env`, `stdin`,
 //! `allocate=BYTES` (allocates and touches that much memory, to meet the host's memory cap)
-//! and `spin` (loops forever, to meet the host's deadline).
+//! `spin` (loops forever, to meet the host's deadline) and `block` (waits on a clock that
+//! never fires: stuck in a host call, out of the epoch deadline's reach).
 
 wit_bindgen::generate!({ world: "session", path: "../../../wit" });
 
@@ -164,6 +165,10 @@ impl Guest for Hostile {
             let memory = std::hint::black_box(vec![1u8; bytes]);
             let last = memory.last().copied().unwrap_or(1);
             return breach(format!("allocated {bytes} bytes (last byte {last})"));
+        }
+        if probe == "block" {
+            wasip2::clocks::monotonic_clock::subscribe_duration(u64::MAX).block();
+            return breach("woke up from a wait that never ends".into());
         }
         if probe == "spin" {
             let mut turns = 0u64;
