@@ -853,6 +853,7 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
         overrides: Arc::clone(&config.resolve),
         observer: Arc::clone(&config.observer),
         on_stuck: stuck_handler(config.json),
+        cache: crate::compiled::default_cache_dir(),
     };
     Sandbox::new(source, grant)
 }

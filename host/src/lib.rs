@@ -1,6 +1,7 @@
 //! konecty-session: Konecty's OTP login run as a sandboxed WebAssembly component.
 //!
-//! - [`sandbox`]: loads a `konecty:session` component with exactly its grant;
+//! - [`sandbox`]: loads a `konecty:session` component with exactly its grant; [`compiled`]:
+//!   keeps compiled components between runs;
 //! - [`policy`]: the outbound HTTP check (one exact origin, fail closed); [`transport`]:
 //!   sends what it allowed to the address it checked ([`addresses`]), within limits;
 //! - [`audit`]: what the component did, for `--verbose` and `--audit`;
@@ -13,6 +14,7 @@ pub mod addresses;
 pub mod audit;
 pub mod cli;
 pub mod commands;
+pub mod compiled;
 pub mod credentials_dir;
 pub mod dev_server;
 pub mod exit;

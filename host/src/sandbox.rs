@@ -13,6 +13,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::audit::{self, Observer};
+use crate::compiled;
 use crate::credentials_dir::DirLock;
 use crate::exit::{Exit, Failure};
 use crate::policy::{HttpPolicy, Incident, Limits, Origin};
@@ -76,6 +77,8 @@ pub struct Grant {
     pub overrides: Overrides,
     /// Where requests and file changes are reported.
     pub observer: Arc<Observer>,
+    /// Where compiled components are kept between runs; none: compile every time.
+    pub cache: Option<PathBuf>,
     /// Called, on another thread, when a call is stuck in a host call past its deadline
     /// (see [`Watchdog`]); it is expected to end the process.
     pub on_stuck: Arc<dyn Fn(&Failure) + Send + Sync>,
@@ -179,15 +182,14 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(source: ComponentSource, grant: Grant) -> Result<Sandbox> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config)?;
+        let engine = engine()?;
         tick_epochs(&engine);
+        let cache = grant.cache.as_deref();
         let component = match source {
-            ComponentSource::Embedded => Component::new(&engine, GUEST_COMPONENT)
-                .map_err(anyhow::Error::from)
+            ComponentSource::Embedded => compiled::load(&engine, GUEST_COMPONENT, cache)
+                .map(|(component, _)| component)
                 .context("cannot load the embedded component")?,
-            ComponentSource::File(path) => load_file(&engine, path).map_err(|e| {
+            ComponentSource::File(path) => load_file(&engine, path, cache).map_err(|e| {
                 Failure::new(
                     Exit::Usage,
                     format!("cannot load component {}: {e:#}", path.display()),
@@ -355,12 +357,21 @@ impl Sandbox {
 }
 
 /// Reads a binary component; text (WAT) and anything else is refused with one clear line.
-fn load_file(engine: &Engine, path: &Path) -> Result<Component> {
+fn load_file(engine: &Engine, path: &Path, cache: Option<&Path>) -> Result<Component> {
     let bytes = std::fs::read(path)?;
     if !bytes.starts_with(b"\0asm") {
         bail!("not a WebAssembly binary");
     }
-    Ok(Component::from_binary(engine, &bytes)?)
+    Ok(compiled::load(engine, &bytes, cache)?.0)
+}
+
+/// The engine every component runs on: wasmtime's defaults plus epoch interruption, which
+/// the call deadline needs. Compiled components are only valid for an engine configured
+/// alike (see `compiled`).
+pub fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    Ok(Engine::new(&config)?)
 }
 
 /// A trap is a fault in the component, not an answer from Konecty; the host's own limits

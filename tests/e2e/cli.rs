@@ -57,3 +57,33 @@ fn completions_cover_every_command() {
         .expect(USAGE)
         .one_error_line();
 }
+
+#[test]
+fn the_compiled_component_is_cached_and_a_bad_entry_is_replaced() {
+    let home = Home::new();
+    let cache = home.root().join("cache");
+    let env = [("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    let entries = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(cache.join("konecty-session"))
+            .map(|list| list.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+
+    home.run_with(&["status", "--offline"], None, &env)
+        .expect(REFUSED);
+    let first = entries();
+    assert_eq!(first.len(), 1, "expected one cache entry, found {first:?}");
+    let entry = &first[0];
+    let good = std::fs::read(entry).unwrap();
+    assert_eq!(mode(entry), 0o600, "cache entries are private");
+
+    std::fs::write(entry, b"KSCWASM1 but not what it claims").unwrap();
+    home.run_with(&["status", "--offline"], None, &env)
+        .expect(REFUSED);
+    assert_eq!(
+        std::fs::read(entry).unwrap().len(),
+        good.len(),
+        "expected the bad entry to be replaced by a good one"
+    );
+    assert_eq!(entries().len(), 1, "expected no temporary files left");
+}

@@ -77,6 +77,12 @@ impl Outcome {
     }
 }
 
+/// One cache of compiled components for every run of the tests: compiling once is enough
+/// (`compiled.rs` and `cli.rs` test the cache itself).
+pub fn shared_cache() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
+}
+
 /// A private HOME whose `.konecty` is the credentials directory.
 pub struct Home {
     root: TempDir,
@@ -121,6 +127,7 @@ impl Home {
         command
             .env_clear()
             .env("HOME", self.root())
+            .env("XDG_CACHE_HOME", shared_cache())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(env.iter().copied())
             .args(args)
@@ -365,6 +372,7 @@ impl Home {
         let child = Command::new(env!("CARGO_BIN_EXE_konecty-session"))
             .env_clear()
             .env("HOME", self.root())
+            .env("XDG_CACHE_HOME", shared_cache())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .args(args)
             .stdin(terminal.try_clone().unwrap())

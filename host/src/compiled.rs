@@ -1,0 +1,226 @@
+//! Compiled components, kept between runs. Compiling a component with Cranelift costs far
+//! more than running it, so a compiled component is kept in the cache directory
+//! (`$XDG_CACHE_HOME/konecty-session`, else `~/.cache/konecty-session`), named by a hash of
+//! this program's version, the component's bytes and the engine's compatibility settings.
+//! An entry is used only when its checksum matches its content and wasmtime accepts it for
+//! this engine; a corrupt or foreign entry is ignored and replaced.
+
+use std::fs;
+use std::hash::Hasher;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Marks our entries (and their layout: magic, SHA-256 of the rest, wasmtime's bytes).
+const MAGIC: &[u8; 8] = b"KSCWASM1";
+
+/// Where a component came from this time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    FromCache,
+    Compiled,
+}
+
+/// `$XDG_CACHE_HOME/konecty-session`, else `~/.cache/konecty-session` (as the XDG base
+/// directory spec says: a relative XDG_CACHE_HOME is ignored).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = xdg.or_else(|| {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|home| PathBuf::from(home).join(".cache"))
+    })?;
+    Some(base.join("konecty-session"))
+}
+
+/// The component for `wasm`, from `cache` when a good entry is there, else compiled (and
+/// then stored in `cache`, best effort: a cache that cannot be written only costs time).
+pub fn load(engine: &Engine, wasm: &[u8], cache: Option<&Path>) -> Result<(Component, Loaded)> {
+    let entry = cache.map(|dir| dir.join(format!("{}.cwasm", key(engine, wasm))));
+    if let Some(component) = entry.as_deref().and_then(|path| read_entry(engine, path)) {
+        return Ok((component, Loaded::FromCache));
+    }
+    let component = Component::from_binary(engine, wasm)?;
+    if let (Some(dir), Some(path)) = (cache, &entry) {
+        let _ = write_entry(&component, dir, path);
+    }
+    Ok((component, Loaded::Compiled))
+}
+
+/// Hex SHA-256 of our version, the component and the engine's compatibility hash.
+fn key(engine: &Engine, wasm: &[u8]) -> String {
+    let mut hasher = ShaHasher(Sha256::new());
+    hasher.0.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.0.update(Sha256::digest(wasm));
+    std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
+    hex(&hasher.0.finalize())
+}
+
+/// Feeds `Hash` implementations into SHA-256, which, unlike std's hasher, is the same in
+/// every build.
+struct ShaHasher(Sha256);
+
+impl Hasher for ShaHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        unreachable!("only the SHA-256 state is used")
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_entry(engine: &Engine, path: &Path) -> Option<Component> {
+    let bytes = fs::read(path).ok()?;
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (checksum, serialized) = rest.split_at_checked(32)?;
+    if Sha256::digest(serialized).as_slice() != checksum {
+        return None;
+    }
+    // SAFETY: wasmtime runs these bytes as native code. They are intact (the checksum
+    // matches) and were written by `write_entry` from `Component::serialize` for an engine
+    // with this compatibility hash (it is in the name); wasmtime checks its own header
+    // against this engine as well. The cache directory is the user's own, like the binary.
+    unsafe { Component::deserialize(engine, serialized) }.ok()
+}
+
+fn write_entry(component: &Component, dir: &Path, path: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let serialized = component.serialize()?;
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| -> std::io::Result<()> {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(MAGIC)?;
+        file.write_all(&Sha256::digest(&serialized))?;
+        file.write_all(&serialized)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    Ok(written?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::{GUEST_COMPONENT, engine};
+
+    fn entries(dir: &Path) -> Vec<PathBuf> {
+        fs::read_dir(dir)
+            .map(|list| list.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_second_load_comes_from_the_cache() {
+        let cache = tempfile::tempdir().unwrap();
+        let engine = engine().unwrap();
+        let (_, first) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        let (_, second) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        assert_eq!((first, second), (Loaded::Compiled, Loaded::FromCache));
+        let files = entries(cache.path());
+        assert_eq!(files.len(), 1, "expected one entry, found {files:?}");
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_ignored_and_replaced() {
+        let cache = tempfile::tempdir().unwrap();
+        let engine = engine().unwrap();
+        load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        let entry = entries(cache.path()).pop().unwrap();
+        let mut bytes = fs::read(&entry).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        fs::write(&entry, &bytes).unwrap();
+
+        let (_, loaded) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        assert_eq!(loaded, Loaded::Compiled, "a corrupt entry was trusted");
+        let (_, again) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        assert_eq!(
+            again,
+            Loaded::FromCache,
+            "the corrupt entry was not replaced"
+        );
+
+        fs::write(&entry, b"not a cache entry").unwrap();
+        let (_, loaded) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        assert_eq!(loaded, Loaded::Compiled, "garbage was trusted");
+    }
+
+    #[test]
+    fn an_entry_from_another_engine_is_ignored() {
+        let cache = tempfile::tempdir().unwrap();
+        let engine = engine().unwrap();
+        // Compiled by an engine with other settings (no epoch interruption), with a valid
+        // checksum, under the name our engine looks for: only wasmtime's own check can
+        // tell, and it must.
+        let foreign = Engine::default();
+        let serialized = Component::from_binary(&foreign, GUEST_COMPONENT)
+            .unwrap()
+            .serialize()
+            .unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&Sha256::digest(&serialized));
+        bytes.extend_from_slice(&serialized);
+        let path = cache
+            .path()
+            .join(format!("{}.cwasm", key(&engine, GUEST_COMPONENT)));
+        fs::write(&path, bytes).unwrap();
+
+        let (_, loaded) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        assert_eq!(
+            loaded,
+            Loaded::Compiled,
+            "a foreign engine's entry was used"
+        );
+        let (_, again) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
+        assert_eq!(
+            again,
+            Loaded::FromCache,
+            "the foreign entry was not replaced"
+        );
+    }
+
+    #[test]
+    fn an_unwritable_cache_only_costs_time() {
+        let parent = tempfile::tempdir().unwrap();
+        let not_a_dir = parent.path().join("file");
+        fs::write(&not_a_dir, "x").unwrap();
+        let engine = engine().unwrap();
+        let (_, loaded) = load(&engine, GUEST_COMPONENT, Some(&not_a_dir)).unwrap();
+        assert_eq!(loaded, Loaded::Compiled);
+    }
+
+    #[test]
+    fn keys_differ_by_component_and_by_engine() {
+        let ours = engine().unwrap();
+        let other = Engine::default();
+        let key_ours = key(&ours, GUEST_COMPONENT);
+        assert_eq!(key_ours, key(&ours, GUEST_COMPONENT), "keys are stable");
+        assert_ne!(key_ours, key(&ours, b"\0asm other"));
+        assert_ne!(key_ours, key(&other, GUEST_COMPONENT));
+    }
+}
