@@ -3,7 +3,8 @@
 //! [`Failure`]s.
 
 use std::io::BufRead;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use clap::CommandFactory;
@@ -21,7 +22,7 @@ use crate::policy::{Incident, Limits};
 use crate::present::{self, mask, mask_email};
 use crate::sandbox::{
     ApiError, ApiSession, Channel, ClientLabel, ComponentSource, CredentialFile, Grant, Identifier,
-    OtpSent, Sandbox, SaveTargets,
+    OtpSent, Runtime, Sandbox, SaveTargets,
 };
 
 /// What a command has to say: `text` for people, `json` for `--json`.
@@ -842,10 +843,6 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
     }
     credentials_dir::prepare(&config.dir)
         .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
-    let source = match &config.component {
-        Some(path) => ComponentSource::File(path),
-        None => ComponentSource::Embedded,
-    };
     let grant = Grant {
         dir: config.dir.clone(),
         origin: host.map(|h| h.origin.clone()),
@@ -855,7 +852,25 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
         on_stuck: stuck_handler(config.json),
         cache: crate::compiled::default_cache_dir(),
     };
-    Sandbox::new(source, grant)
+    // One runtime per component per process: `login` and `demo` open several sandboxes.
+    static RUNTIMES: Mutex<Vec<(Option<PathBuf>, Arc<Runtime>)>> = Mutex::new(Vec::new());
+    let mut runtimes = RUNTIMES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let runtime = match runtimes.iter().find(|(c, _)| *c == config.component) {
+        Some((_, runtime)) => Arc::clone(runtime),
+        None => {
+            let source = match &config.component {
+                Some(path) => ComponentSource::File(path),
+                None => ComponentSource::Embedded,
+            };
+            let runtime = Arc::new(Runtime::load(source, grant.cache.as_deref())?);
+            runtimes.push((config.component.clone(), Arc::clone(&runtime)));
+            runtime
+        }
+    };
+    drop(runtimes);
+    runtime.sandbox(grant)
 }
 
 /// Calls the component; its error becomes a [`Failure`] that also says what the policy

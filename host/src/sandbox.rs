@@ -170,21 +170,19 @@ impl WasiHttpView for State {
     }
 }
 
-/// An instantiated component and its store.
-pub struct Sandbox {
-    store: Store<State>,
-    session: Session,
-    dir: PathBuf,
-    observer: Arc<Observer>,
-    deadline: Duration,
-    on_stuck: Arc<dyn Fn(&Failure) + Send + Sync>,
+/// A component compiled, checked and linked once, ready to be instantiated for each run
+/// (wasmtime's `InstancePre`): what a plugin host keeps to pay little per call.
+pub struct Runtime {
+    engine: Engine,
+    pre: SessionPre<State>,
 }
 
-impl Sandbox {
-    pub fn new(source: ComponentSource, grant: Grant) -> Result<Sandbox> {
+impl Runtime {
+    /// Compiles `source` (or takes it from `cache`), refuses it if it imports anything
+    /// outside the grant, and links it against WASI and `wasi:http`.
+    pub fn load(source: ComponentSource, cache: Option<&Path>) -> Result<Runtime> {
         let engine = engine()?;
         tick_epochs(&engine);
-        let cache = grant.cache.as_deref();
         let component = match source {
             ComponentSource::Embedded => compiled::load(&engine, GUEST_COMPONENT, cache)
                 .map(|(component, _)| component)
@@ -201,7 +199,16 @@ impl Sandbox {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(SessionPre::new)
+            .map_err(anyhow::Error::from)
+            .context("the component does not implement konecty:session/api")?;
+        Ok(Runtime { engine, pre })
+    }
 
+    /// A fresh instance with exactly `grant`: its own store, memory and limits.
+    pub fn sandbox(&self, grant: Grant) -> Result<Sandbox> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.allow_tcp(false)
             .allow_udp(false)
@@ -227,12 +234,13 @@ impl Sandbox {
             ),
             memory: MemoryCap::default(),
         };
-        let mut store = Store::new(&engine, state);
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
         store.set_epoch_deadline(ticks(deadline));
-        let session = Session::instantiate(&mut store, &component, &linker)
-            .map_err(|e| stopped(&store, deadline, e))
-            .context("the component does not implement konecty:session/api")?;
+        let session = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| stopped(&store, deadline, e))?;
         Ok(Sandbox {
             store,
             session,
@@ -241,6 +249,24 @@ impl Sandbox {
             deadline,
             on_stuck: grant.on_stuck,
         })
+    }
+}
+
+/// An instantiated component and its store.
+pub struct Sandbox {
+    store: Store<State>,
+    session: Session,
+    dir: PathBuf,
+    observer: Arc<Observer>,
+    deadline: Duration,
+    on_stuck: Arc<dyn Fn(&Failure) + Send + Sync>,
+}
+
+impl Sandbox {
+    /// Loads `source` and instantiates it with `grant`. To run a component many times,
+    /// load it once with [`Runtime::load`] and call [`Runtime::sandbox`] for each run.
+    pub fn new(source: ComponentSource, grant: Grant) -> Result<Sandbox> {
+        Runtime::load(source, grant.cache.as_deref())?.sandbox(grant)
     }
 
     /// What the host refused or stopped so far.
@@ -457,6 +483,39 @@ fn refuse_excess_imports(engine: &Engine, component: &Component) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn grant_of(dir: &Path) -> Grant {
+        Grant {
+            dir: dir.to_path_buf(),
+            origin: None,
+            limits: Limits::default(),
+            overrides: Arc::from([]),
+            observer: Arc::default(),
+            cache: None,
+            on_stuck: Arc::new(|_| {}),
+        }
+    }
+
+    #[test]
+    fn one_runtime_serves_many_sandboxes_each_with_its_own_directory() {
+        let runtime = Runtime::load(ComponentSource::Embedded, None).unwrap();
+        let first = tempfile::tempdir().unwrap();
+        std::fs::write(
+            first.path().join("credentials"),
+            "[https://a.konecty.com]\nhost = https://a.konecty.com\nauthId = t\n",
+        )
+        .unwrap();
+        let second = tempfile::tempdir().unwrap();
+        for (dir, expected) in [
+            (first.path(), vec!["https://a.konecty.com".to_string()]),
+            (second.path(), vec![]),
+            (first.path(), vec!["https://a.konecty.com".to_string()]),
+        ] {
+            let mut sandbox = runtime.sandbox(grant_of(dir)).unwrap();
+            let hosts = sandbox.stored_hosts().unwrap().unwrap();
+            assert_eq!(hosts, expected, "stored hosts seen in {}", dir.display());
+        }
+    }
 
     #[test]
     fn the_embedded_component_is_under_300_kb() {
