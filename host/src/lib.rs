@@ -17,6 +17,7 @@ pub mod commands;
 pub mod compiled;
 pub mod credentials_dir;
 pub mod dev_server;
+pub mod engine_config;
 pub mod exit;
 pub mod fingerprint;
 pub mod login;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -184,7 +184,7 @@ impl Runtime {
         let engine = engine()?;
         tick_epochs(&engine);
         let component = match source {
-            ComponentSource::Embedded => compiled::load(&engine, GUEST_COMPONENT, cache)
+            ComponentSource::Embedded => compiled::load_embedded(&engine, cache)
                 .map(|(component, _)| component)
                 .context("cannot load the embedded component")?,
             ComponentSource::File(path) => load_file(&engine, path, cache).map_err(|e| {
@@ -391,13 +391,9 @@ fn load_file(engine: &Engine, path: &Path, cache: Option<&Path>) -> Result<Compo
     Ok(compiled::load(engine, &bytes, cache)?.0)
 }
 
-/// The engine every component runs on: wasmtime's defaults plus epoch interruption, which
-/// the call deadline needs. Compiled components are only valid for an engine configured
-/// alike (see `compiled`).
+/// The engine every component runs on (see `engine_config`).
 pub fn engine() -> Result<Engine> {
-    let mut config = Config::new();
-    config.epoch_interruption(true);
-    Ok(Engine::new(&config)?)
+    Ok(Engine::new(&crate::engine_config::engine_config())?)
 }
 
 /// A trap is a fault in the component, not an answer from Konecty; the host's own limits

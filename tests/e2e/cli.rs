@@ -1,5 +1,7 @@
 //! The binary's own surface: version, completions, help with examples.
 
+use konecty_session_test_components::HOSTILE_COMPONENT;
+
 use crate::support::*;
 
 const COMMANDS: [&str; 12] = [
@@ -58,6 +60,8 @@ fn completions_cover_every_command() {
         .one_error_line();
 }
 
+/// The embedded component comes precompiled; another one (`--component`) is compiled at
+/// its first run and cached.
 #[test]
 fn the_compiled_component_is_cached_and_a_bad_entry_is_replaced() {
     let home = Home::new();
@@ -68,9 +72,17 @@ fn the_compiled_component_is_cached_and_a_bad_entry_is_replaced() {
             .map(|list| list.map(|e| e.unwrap().path()).collect())
             .unwrap_or_default()
     };
+    let other = ["--component", HOSTILE_COMPONENT, "status", "--offline"];
 
     home.run_with(&["status", "--offline"], None, &env)
         .expect(REFUSED);
+    assert_eq!(
+        entries(),
+        Vec::<std::path::PathBuf>::new(),
+        "expected the embedded component to need no compiling"
+    );
+
+    home.run_with(&other, None, &env).expect(REFUSED);
     let first = entries();
     assert_eq!(first.len(), 1, "expected one cache entry, found {first:?}");
     let entry = &first[0];
@@ -78,8 +90,7 @@ fn the_compiled_component_is_cached_and_a_bad_entry_is_replaced() {
     assert_eq!(mode(entry), 0o600, "cache entries are private");
 
     std::fs::write(entry, b"KSCWASM1 but not what it claims").unwrap();
-    home.run_with(&["status", "--offline"], None, &env)
-        .expect(REFUSED);
+    home.run_with(&other, None, &env).expect(REFUSED);
     assert_eq!(
         std::fs::read(entry).unwrap().len(),
         good.len(),
