@@ -244,7 +244,7 @@ async fn connect(
     let server_name = match origin.ip_literal() {
         Some(ip) => rustls::pki_types::ServerName::from(ip),
         None => rustls::pki_types::ServerName::try_from(origin.host().to_string())
-            .map_err(|e| (Error::InvalidDnsNameError(e), "not a TLS name".into()))?,
+            .map_err(|_| (Error::HttpRequestUriInvalid, "not a TLS name".into()))?,
     };
     let connector = tokio_rustls::TlsConnector::from(tls_config());
     match tokio::time::timeout_at(by, connector.connect(server_name, tcp)).await {
