@@ -8,8 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::support::*;
 
 /// How long any run in this file may take. The limits under test are 2 s (`--timeout 2`)
@@ -210,22 +208,6 @@ fn assert_fast(took: Duration, what: &str) {
         took < FAST,
         "expected {what} to end within {FAST:?}, it took {took:?}"
     );
-}
-
-/// The `error` object of a `--json` run's stdout.
-#[track_caller]
-fn json_error(outcome: &Outcome) -> Value {
-    let value: Value = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| {
-        panic!(
-            "expected one JSON object on stdout ({e}), got {:?}",
-            outcome.stdout
-        )
-    });
-    assert!(
-        value["error"].is_object(),
-        "expected an error object, got {value}"
-    );
-    value["error"].clone()
 }
 
 #[track_caller]

@@ -8,8 +8,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 
-use serde_json::Value;
-
 use crate::support::*;
 
 /// The name the tests give the server; `--resolve` decides where it points.
@@ -29,22 +27,6 @@ fn login_options(home: &Home, host: &str, address: &str, flags: &[&str]) -> Outc
     args.extend_from_slice(flags);
     args.extend_from_slice(&["--host", host, "login-options"]);
     home.run(&args)
-}
-
-/// The `error` object of a `--json` run's stdout.
-#[track_caller]
-fn json_error(outcome: &Outcome) -> Value {
-    let value: Value = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| {
-        panic!(
-            "expected one JSON object on stdout ({e}), got {:?}",
-            outcome.stdout
-        )
-    });
-    assert!(
-        value["error"].is_object(),
-        "expected an error object, got {value}"
-    );
-    value["error"].clone()
 }
 
 /// Asserts a `--json` run was refused as `denied`, naming `address` and `class`.

@@ -83,6 +83,22 @@ pub fn shared_cache() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
 }
 
+/// The `error` object of a `--json` run's stdout.
+#[track_caller]
+pub fn json_error(outcome: &Outcome) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| {
+        panic!(
+            "expected one JSON object on stdout ({e}), got {:?}",
+            outcome.stdout
+        )
+    });
+    assert!(
+        value["error"].is_object(),
+        "expected an error object, got {value}"
+    );
+    value["error"].clone()
+}
+
 /// A private HOME whose `.konecty` is the credentials directory.
 pub struct Home {
     root: TempDir,
