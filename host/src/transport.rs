@@ -55,31 +55,21 @@ pub async fn send(
                 "name lookup timed out".into(),
             ))
         });
-    let addresses = match looked_up {
-        Ok(addresses) => addresses,
+    let connected = match looked_up {
+        Ok(addresses) => connect(&origin, &addresses, connect_by).await,
         Err(Unsendable::Denied(denial)) => {
             let reason = denial.to_string();
             pending.watch().incident(Incident::Denied(denial));
             pending.report(RequestOutcome::Denied { reason });
             return Err(Error::HttpRequestDenied);
         }
-        Err(Unsendable::Failed(error, why)) => {
-            if matches!(error, Error::DnsTimeout) {
-                pending.watch().incident(Incident::TimedOut {
-                    origin: origin.clone(),
-                    limit: limits.connect.min(limits.request),
-                    connecting: true,
-                });
-            }
-            pending.failed(why);
-            return Err(error);
-        }
+        Err(Unsendable::Failed(error, why)) => Err((error, why)),
     };
-
-    let stream = match connect(&origin, &addresses, connect_by).await {
+    let stream = match connected {
         Ok(stream) => stream,
         Err((error, why)) => {
-            if matches!(error, Error::ConnectionTimeout) {
+            // Looking up and connecting share one limit.
+            if matches!(error, Error::DnsTimeout | Error::ConnectionTimeout) {
                 pending.watch().incident(Incident::TimedOut {
                     origin: origin.clone(),
                     limit: limits.connect.min(limits.request),
