@@ -56,15 +56,56 @@ pub fn build_component(root: &Path, package: &str, artifact: &str) -> PathBuf {
         "building {package} for wasm32-wasip2 failed; if the target is missing, run \
          `rustup target add wasm32-wasip2`"
     );
-    let wasm = target_dir
+    let built = target_dir
         .join("wasm32-wasip2/guest")
         .join(format!("{artifact}.wasm"));
+    let bytes = std::fs::read(&built)
+        .unwrap_or_else(|e| panic!("cargo built {package} but {}: {e}", built.display()));
+    // Written beside cargo's output, not over it: that file is a hard link into deps/.
+    let stripped = target_dir.join(format!("{artifact}.wasm"));
+    std::fs::write(&stripped, without_custom_sections(&bytes))
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", stripped.display()));
+    stripped
+}
+
+/// The component without its top-level custom sections (`component-name` and `producers`:
+/// names for debuggers, about a twentieth of the size), as `wasm-tools strip` leaves it.
+/// Everything else is copied byte for byte; the engine validates the result.
+fn without_custom_sections(wasm: &[u8]) -> Vec<u8> {
+    const HEADER: usize = 8;
     assert!(
-        wasm.is_file(),
-        "cargo built {package} but {} is missing",
-        wasm.display()
+        wasm.len() >= HEADER && wasm.starts_with(b"\0asm"),
+        "not a wasm binary"
     );
-    wasm
+    let mut kept = wasm[..HEADER].to_vec();
+    let mut at = HEADER;
+    while at < wasm.len() {
+        let (size, body) = leb128_u32(wasm, at + 1);
+        let end = body + size;
+        assert!(
+            end <= wasm.len(),
+            "a section runs past the end of the component"
+        );
+        if wasm[at] != 0 {
+            kept.extend_from_slice(&wasm[at..end]);
+        }
+        at = end;
+    }
+    kept
+}
+
+/// An unsigned LEB128 number at `at`: its value and the offset after it.
+fn leb128_u32(bytes: &[u8], mut at: usize) -> (usize, usize) {
+    let mut value = 0usize;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(at).expect("a section size runs past the end");
+        at += 1;
+        value |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return (value, at);
+        }
+    }
+    panic!("a section size longer than 5 bytes")
 }
 
 /// `<target>/wasm-components`, beside the host's own `debug`/`release` folders, so that every

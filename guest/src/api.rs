@@ -1,9 +1,8 @@
 //! Konecty's auth endpoints: requests, and answers turned into typed results.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Reply, Result};
 use crate::http::{self, Response, Verb};
+use crate::json::{self, ParseError, Value, WrongShape};
 use crate::validate::{self, BaseUrl};
 
 /// Who receives the code: checked, and for phones normalized to E.164.
@@ -30,15 +29,22 @@ pub struct Label<'a> {
     pub fingerprint: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What `GET /api/auth/login-options` offers; an absent flag means "no".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginOptions {
-    #[serde(default)]
     pub password_enabled: bool,
-    #[serde(default)]
     pub email_otp_enabled: bool,
-    #[serde(default, rename = "whatsAppOtpEnabled")]
     pub whatsapp_otp_enabled: bool,
+}
+
+impl LoginOptions {
+    fn read(value: &Value) -> Result<Self, WrongShape> {
+        Ok(LoginOptions {
+            password_enabled: value.bool_field("passwordEnabled")?.unwrap_or(false),
+            email_otp_enabled: value.bool_field("emailOtpEnabled")?.unwrap_or(false),
+            whatsapp_otp_enabled: value.bool_field("whatsAppOtpEnabled")?.unwrap_or(false),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,95 +63,101 @@ pub struct Check {
     pub email: Option<String>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OtpBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    phone_number: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    otp_code: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fingerprint: Option<&'a str>,
-}
-
-impl<'a> OtpBody<'a> {
-    fn new(who: &'a Who, otp_code: Option<&'a str>, label: Option<&Label<'a>>) -> Self {
-        let (email, phone_number) = match who {
-            Who::Email(e) => (Some(e.as_str()), None),
-            Who::Phone(p) => (None, Some(p.as_str())),
-        };
-        OtpBody {
-            email,
-            phone_number,
-            otp_code,
-            source: label.map(|l| l.source),
-            fingerprint: label.and_then(|l| l.fingerprint),
-        }
-    }
+/// The body of request-otp and verify-otp: `{"email" | "phoneNumber", "otpCode"?, ...}`.
+fn otp_body(who: &Who, otp_code: Option<&str>, label: Option<&Label>) -> Vec<u8> {
+    let (email, phone_number) = match who {
+        Who::Email(e) => (Some(e.as_str()), None),
+        Who::Phone(p) => (None, Some(p.as_str())),
+    };
+    json::object_of_strings(&[
+        ("email", email),
+        ("phoneNumber", phone_number),
+        ("otpCode", otp_code),
+        ("source", label.map(|l| l.source)),
+        ("fingerprint", label.and_then(|l| l.fingerprint)),
+    ])
 }
 
 /// The parts of Konecty's answers this client reads. Every field is optional so that the
-/// checks below, not serde, decide what a missing field means.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+/// checks below decide what a missing field means; a field of the wrong type, though,
+/// makes the whole answer unreadable.
+#[derive(Default)]
 struct Answer {
     success: Option<bool>,
     logged: Option<bool>,
     message: Option<String>,
-    errors: Option<Vec<ErrorItem>>,
+    /// `message` of the first item of `errors` that has one.
+    first_error: Option<String>,
     auth_id: Option<String>,
     user: Option<User>,
 }
 
-#[derive(Deserialize)]
-struct ErrorItem {
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
 struct User {
-    #[serde(rename = "_id")]
     id: Option<String>,
     name: Option<String>,
-    email: Option<EmailField>,
+    email: Option<String>,
+}
+
+impl Answer {
+    fn read(value: &Value) -> Result<Self, WrongShape> {
+        let first_error = match value.field("errors")? {
+            None => None,
+            Some(Value::Array(items)) => {
+                let mut first = None;
+                for item in items {
+                    let message = item.string_field("message")?;
+                    first = first.or(message);
+                }
+                first
+            }
+            Some(_) => return Err(WrongShape),
+        };
+        Ok(Answer {
+            success: value.bool_field("success")?,
+            logged: value.bool_field("logged")?,
+            message: value.string_field("message")?,
+            first_error,
+            auth_id: value.string_field("authId")?,
+            user: value.field("user")?.map(User::read).transpose()?,
+        })
+    }
+
+    fn server_message(&self) -> Option<String> {
+        self.first_error
+            .as_ref()
+            .or(self.message.as_ref())
+            .map(|m| printable(m))
+    }
+}
+
+impl User {
+    fn read(value: &Value) -> Result<Self, WrongShape> {
+        Ok(User {
+            id: value.string_field("_id")?,
+            name: value.string_field("name")?,
+            email: value
+                .field("email")?
+                .map(first_email)
+                .transpose()?
+                .flatten(),
+        })
+    }
 }
 
 /// Konecty users carry `email` as a string in the OTP answer and as
 /// `[{"address": ...}]` in stored records; accept both.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum EmailField {
-    Text(String),
-    List(Vec<EmailEntry>),
-}
-
-#[derive(Deserialize)]
-struct EmailEntry {
-    address: Option<String>,
-}
-
-impl EmailField {
-    fn first(self) -> Option<String> {
-        match self {
-            EmailField::Text(text) => Some(text),
-            EmailField::List(list) => list.into_iter().find_map(|e| e.address),
+fn first_email(value: &Value) -> Result<Option<String>, WrongShape> {
+    match value {
+        Value::String(text) => Ok(Some(text.clone())),
+        Value::Array(entries) => {
+            let mut first = None;
+            for entry in entries {
+                let address = entry.string_field("address")?;
+                first = first.or(address);
+            }
+            Ok(first)
         }
-    }
-}
-
-impl Answer {
-    fn server_message(&self) -> Option<String> {
-        let from_errors = self
-            .errors
-            .as_ref()
-            .and_then(|errors| errors.iter().find_map(|e| e.message.clone()));
-        from_errors
-            .or_else(|| self.message.clone())
-            .map(|m| printable(&m))
+        _ => Err(WrongShape),
     }
 }
 
@@ -164,19 +176,19 @@ pub fn login_options(base: &BaseUrl) -> Result<LoginOptions> {
     if response.status != 200 {
         return Err(failure(&response));
     }
-    parse::<LoginOptions>(&response)
+    parse(&response, LoginOptions::read)
 }
 
 /// Returns the server's message, such as `OTP sent via email`.
 pub fn request_otp(base: &BaseUrl, who: &Who) -> Result<Option<String>> {
-    let body = to_json(&OtpBody::new(who, None, None))?;
+    let body = otp_body(who, None, None);
     let response = http::send(Verb::Post, base, "/api/auth/request-otp", None, Some(&body))?;
     let answer = expect_success(&response)?;
     Ok(answer.message)
 }
 
 pub fn verify_otp(base: &BaseUrl, who: &Who, code: &str, label: Option<&Label>) -> Result<Session> {
-    let body = to_json(&OtpBody::new(who, Some(code), label))?;
+    let body = otp_body(who, Some(code), label);
     let response = http::send(Verb::Post, base, "/api/auth/verify-otp", None, Some(&body))?;
     let answer = expect_success(&response)?;
     let token = answer
@@ -194,11 +206,7 @@ pub fn verify_otp(base: &BaseUrl, who: &Who, code: &str, label: Option<&Label>) 
         token,
         user_id,
         name: user.name.as_deref().map(printable),
-        email: user
-            .email
-            .and_then(EmailField::first)
-            .as_deref()
-            .map(printable),
+        email: user.email.as_deref().map(printable),
     })
 }
 
@@ -210,7 +218,7 @@ pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
         401 | 403 => return Ok(Check::default()),
         _ => return Err(failure(&response)),
     }
-    let answer = parse::<Answer>(&response)?;
+    let answer = parse_answer(&response)?;
     let logged = answer
         .logged
         .ok_or_else(|| Error::BadResponse("the server's reply had no `logged` field".into()))?;
@@ -219,10 +227,7 @@ pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
         logged_in: logged,
         user_id: user.as_ref().and_then(|u| u.id.clone()),
         name: user.as_ref().and_then(|u| u.name.as_deref()).map(printable),
-        email: user
-            .and_then(|u| u.email.and_then(EmailField::first))
-            .as_deref()
-            .map(printable),
+        email: user.and_then(|u| u.email).as_deref().map(printable),
     })
 }
 
@@ -239,7 +244,7 @@ pub fn logout(base: &BaseUrl, token: &str) -> Result<Option<String>> {
         }
         _ => return Err(failure(&response)),
     }
-    let answer = parse::<Answer>(&response)?;
+    let answer = parse_answer(&response)?;
     match answer.success {
         Some(true) => Ok(None),
         Some(false) => Ok(Some(
@@ -257,7 +262,7 @@ fn expect_success(response: &Response) -> Result<Answer> {
     if response.status != 200 {
         return Err(failure(response));
     }
-    let answer = parse::<Answer>(response)?;
+    let answer = parse_answer(response)?;
     match answer.success {
         Some(true) => Ok(answer),
         Some(false) => Err(Error::Rejected(Reply {
@@ -292,31 +297,30 @@ fn failure(response: &Response) -> Error {
 }
 
 fn message_of(response: &Response) -> Option<String> {
-    serde_json::from_slice::<Answer>(&response.body)
-        .ok()?
-        .server_message()
+    let value = json::parse(&response.body).ok()?;
+    Answer::read(&value).ok()?.server_message()
 }
 
-fn parse<'de, T: Deserialize<'de>>(response: &'de Response) -> Result<T> {
+fn parse_answer(response: &Response) -> Result<Answer> {
+    parse(response, Answer::read)
+}
+
+/// Reads the body with `read`; an empty, cut-short or unexpected body is a bad response.
+fn parse<T>(response: &Response, read: fn(&Value) -> Result<T, WrongShape>) -> Result<T> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::BadResponse(format!(
             "the server's reply (HTTP {}) was empty",
             response.status
         )));
     }
-    serde_json::from_slice(&response.body).map_err(|err| {
-        let what = if err.is_eof() {
-            "was cut short"
-        } else {
-            "was not the JSON Konecty sends"
-        };
-        Error::BadResponse(format!(
-            "the server's reply (HTTP {}) {what}",
-            response.status
-        ))
-    })
-}
-
-fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
-    serde_json::to_vec(body).map_err(|e| Error::invalid(format!("cannot encode the request: {e}")))
+    let value = json::parse(&response.body);
+    let what = match value.as_ref().map(read) {
+        Ok(Ok(read)) => return Ok(read),
+        Err(ParseError::CutShort) => "was cut short",
+        Err(ParseError::Invalid) | Ok(Err(WrongShape)) => "was not the JSON Konecty sends",
+    };
+    Err(Error::BadResponse(format!(
+        "the server's reply (HTTP {}) {what}",
+        response.status
+    )))
 }

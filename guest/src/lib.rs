@@ -1,7 +1,7 @@
 //! The `konecty:session` component: maps the WIT API onto the flow's modules.
 //!
 //! - `validate`: input checks and normalization, before anything is sent or written;
-//! - `http` and `api`: Konecty's endpoints over `wasi:http`;
+//! - `http`, `json` and `api`: Konecty's endpoints over `wasi:http`;
 //! - `store`, `dotenv`, `ini`: the credential files, edited key by key;
 //! - `pending`: the code request verify-otp may continue; `clock`: timestamps in the files.
 
@@ -13,6 +13,7 @@ mod error;
 mod file_strategies;
 mod http;
 mod ini;
+mod json;
 mod pending;
 mod store;
 mod validate;

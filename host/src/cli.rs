@@ -178,6 +178,26 @@ The code comes from --otp-stdin or --otp, else KONECTY_OTP.")]
     #[command(after_help = "Example:
   konecty-session demo")]
     Demo,
+    /// Serve the commands as Model Context Protocol tools on stdin/stdout, for agents
+    #[command(
+        after_help = "Tools: login_options, request_otp, verify_otp, status, logout (and token
+with --expose-token). Each call runs the sandboxed component under the same policy and
+options as the command line (--host pins the server to one host; --dir, --timeout,
+--resolve, --audit apply to every call). Answers are the objects --json prints.
+
+Example client configuration (Claude Desktop, Cursor and others):
+  {\"mcpServers\": {\"konecty\": {\"command\": \"konecty-session\",
+                 \"args\": [\"--host\", \"https://app.konecty.com\", \"mcp\"]}}}"
+    )]
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Also offer a `token` tool that returns the session token to the model (by default
+    /// the token never leaves the credential files)
+    #[arg(long)]
+    pub expose_token: bool,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +348,7 @@ impl HostSource {
 }
 
 /// Where the component runs and what it may reach, resolved from flags and environment.
+#[derive(Clone)]
 pub struct Config {
     /// --host, else KONECTY_URL; None when neither was given.
     pub given_host: Option<(Host, HostSource)>,

@@ -71,6 +71,7 @@ pub fn run(cli: &Cli) -> Result<Report> {
         Command::Env(args) => env(&config, args),
         Command::Use(args) => use_host(&config, &args.host),
         Command::Logout => logout(&config),
+        Command::Mcp(args) => crate::mcp::serve(config, args.expose_token),
         Command::DevServer(_) | Command::Demo | Command::Completions(_) => {
             unreachable!("handled above")
         }

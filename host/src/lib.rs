@@ -6,7 +6,8 @@
 //!   sends what it allowed to the address it checked ([`addresses`]), within limits;
 //! - [`audit`]: what the component did, for `--verbose` and `--audit`;
 //! - [`credentials_dir`]: the one directory it may touch, and file modes;
-//! - [`cli`], [`commands`] and [`login`]: the `konecty-session` binary; [`present`] and
+//! - [`cli`], [`commands`] and [`login`]: the `konecty-session` binary; [`mcp`]: the same
+//!   commands as MCP tools; [`present`] and
 //!   [`exit`]: how its results and errors are shown; [`fingerprint`]: the machine label;
 //! - [`dev_server`]: a local Konecty-compatible auth server for trying and testing.
 
@@ -21,7 +22,17 @@ pub mod engine_config;
 pub mod exit;
 pub mod fingerprint;
 pub mod login;
+pub mod mcp;
 pub mod policy;
 pub mod present;
 pub mod sandbox;
 pub mod transport;
+
+// The embedding API (see host/examples/embed.rs): load a component once with
+// [`Runtime::load`], then run each call in its own sandbox with exactly its [`Grant`].
+pub use exit::Failure;
+pub use policy::{Limits, Origin};
+pub use sandbox::{
+    ApiError, ApiSession, Channel, ClientLabel, ComponentSource, Grant, Identifier, LoginMethods,
+    LogoutOutcome, OtpSent, Runtime, Sandbox, SaveTargets, SessionCheck, StoredSession,
+};

@@ -1,0 +1,80 @@
+//! Embedding konecty-session in a Rust program: load the component once, then give every
+//! call its own sandbox with exactly its grant. Runs the whole OTP flow against the crate's
+//! Konecty-compatible dev server, in a temporary directory:
+//!
+//!     cargo run -p konecty-session --example embed
+//!
+//! `cargo test` runs it too (see the test at the end).
+
+use anyhow::{Context, Result};
+use konecty_session::dev_server::{DevServer, DevServerConfig};
+use konecty_session::{ComponentSource, Failure, Grant, Identifier, Runtime, SaveTargets};
+
+fn main() -> Result<()> {
+    let server = DevServer::start(DevServerConfig::default())?;
+    let host = server.url();
+    let dir = tempfile::tempdir()?;
+
+    // Once per process: take the precompiled component (or compile it), check its imports,
+    // link WASI and wasi:http. From here on, a call costs an instantiation.
+    let runtime = Runtime::load(ComponentSource::Embedded, None)?;
+    // One grant for the flow: this directory, and HTTP to this origin only.
+    let grant = || Grant::new(dir.path(), Some(&host));
+
+    // Every function returns Result<Result<T, ApiError>>: the outer error is the host's
+    // (a denied request, a limit), the inner one the component's typed error.
+    let methods = runtime
+        .sandbox(grant()?)?
+        .login_options(&host)?
+        .map_err(Failure::from)?;
+    println!("login options: {methods:?}");
+
+    let who = Identifier::Email("dev@example.com".into());
+    let sent = runtime
+        .sandbox(grant()?)?
+        .request_otp(&host, &who)?
+        .map_err(Failure::from)?;
+    println!("code sent by {:?}", sent.channel);
+
+    // The dev server tells its codes to the program that runs it; a real user reads mail.
+    let code = server
+        .code_for("dev@example.com")
+        .context("the dev server sent no code")?;
+    let mut sandbox = runtime.sandbox(grant()?)?;
+    let session = sandbox
+        .verify_otp(&host, Some(&who), &code, None)?
+        .map_err(Failure::from)?;
+    sandbox
+        .save_session(
+            &session,
+            SaveTargets::ENV_FILE | SaveTargets::CREDENTIALS_FILE,
+        )?
+        .map_err(Failure::from)?;
+    println!(
+        "logged in as {} ({})",
+        session.name.as_deref().unwrap_or("?"),
+        session.user_id
+    );
+
+    // Reading back needs no network: a grant without an origin.
+    let stored = runtime
+        .sandbox(Grant::new(dir.path(), None)?)?
+        .read_sessions(&host)?
+        .map_err(Failure::from)?;
+    for found in &stored {
+        println!("stored for {} in {:?}", found.host, found.file);
+    }
+    anyhow::ensure!(
+        stored.iter().all(|s| s.token == session.token) && stored.len() == 2,
+        "expected the token in both files, found {} entries",
+        stored.len()
+    );
+    Ok(())
+}
+
+#[test]
+fn the_example_runs() {
+    if let Err(err) = main() {
+        panic!("the embedding example failed: {err:#}");
+    }
+}

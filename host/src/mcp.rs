@@ -1,0 +1,267 @@
+//! `konecty-session mcp`: the commands as tools of a Model Context Protocol server on stdio
+//! (rmcp, the official Rust SDK).
+//!
+//! Every tool call runs the same command function the CLI runs, so the sandboxed component
+//! gets the same grant and limits; the answer is the JSON object `--json` would print, and a
+//! failure is the same `{"error": ...}` object, marked as a tool error. The session token
+//! stays in the credential files: the `token` tool exists only when the server was started
+//! with `--expose-token`.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ServerHandler, ServiceExt, schemars, tool, tool_handler, tool_router};
+use serde::Deserialize;
+
+use crate::cli::{Config, Host, HostSource, StatusArgs};
+use crate::commands::{self, Report};
+use crate::exit::{Exit, Failure};
+use crate::sandbox::{Identifier, SaveTargets};
+
+const INSTRUCTIONS: &str = "\
+Konecty login by one-time code (OTP), run in a sandbox. To log in: call request_otp with the \
+user's email or phone, ask the user for the 6-digit code they receive (valid 5 minutes), then \
+call verify_otp with it. The session is saved to ~/.konecty (.env and credentials), where \
+other Konecty skills and SDKs read it; the token itself is not returned. status says whether \
+a valid session exists; logout revokes it. Errors come back as {\"error\": {\"kind\", \
+\"message\", \"serverMessage\"}}.";
+
+/// Serves MCP on stdin/stdout until the client closes stdin.
+pub fn serve(mut config: Config, expose_token: bool) -> Result<Report> {
+    // stdout carries the protocol: nothing else may print there, not even a failure.
+    config.json = false;
+    let server = McpServer::new(config, expose_token);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let service = server
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|err| anyhow::anyhow!("MCP: the client did not initialize: {err}"))?;
+        service
+            .waiting()
+            .await
+            .map_err(|err| anyhow::anyhow!("MCP: {err}"))?;
+        Ok(Report::new(Exit::Success, "", serde_json::Value::Null))
+    })
+}
+
+#[derive(Clone)]
+struct McpServer {
+    config: Arc<Config>,
+    tool_router: ToolRouter<Self>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct HostOnly {
+    /// Konecty base URL, such as https://app.konecty.com. Leave out to use the server's
+    /// --host, else KONECTY_URL, else the stored default session.
+    host: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct RequestOtp {
+    /// Konecty base URL; leave out for the default (see login_options).
+    host: Option<String>,
+    /// Email address that receives the code. Give this or phone, not both.
+    email: Option<String>,
+    /// Phone that receives the code by WhatsApp, such as +5511999999999. Give this or
+    /// email, not both.
+    phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct VerifyOtp {
+    /// Konecty base URL; leave out for the one of the pending request or the default.
+    host: Option<String>,
+    /// The 6-digit code the user received.
+    code: String,
+    /// The email the code was sent to; may be left out within 5 minutes of request_otp.
+    email: Option<String>,
+    /// The phone the code was sent to; may be left out within 5 minutes of request_otp.
+    phone: Option<String>,
+    /// Write ~/.konecty/.env (default true).
+    save_env: Option<bool>,
+    /// Write ~/.konecty/credentials (default true).
+    save_credentials: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct Status {
+    /// Konecty base URL; leave out for the default.
+    host: Option<String>,
+    /// Report what is stored without asking the server (default false).
+    offline: Option<bool>,
+}
+
+#[tool_router]
+impl McpServer {
+    fn new(config: Config, expose_token: bool) -> Self {
+        let mut tool_router = Self::tool_router();
+        if !expose_token {
+            tool_router.remove_route("token");
+        }
+        McpServer {
+            config: Arc::new(config),
+            tool_router,
+        }
+    }
+
+    #[tool(
+        description = "Which login methods the Konecty namespace offers (email code, \
+                          WhatsApp code, password). Fails with kind otp-not-enabled when \
+                          no code login is possible."
+    )]
+    async fn login_options(&self, Parameters(args): Parameters<HostOnly>) -> CallToolResult {
+        self.run(args.host, commands::login_options).await
+    }
+
+    #[tool(
+        description = "Step 1 of 2: asks Konecty to send a 6-digit code to the user's \
+                          email or WhatsApp. Then ask the user for the code and call \
+                          verify_otp within 5 minutes."
+    )]
+    async fn request_otp(&self, Parameters(args): Parameters<RequestOtp>) -> CallToolResult {
+        let who = match recipient(args.email, args.phone) {
+            Ok(Some(who)) => who,
+            Ok(None) => return failed(&usage("give email or phone")),
+            Err(failure) => return failed(&failure),
+        };
+        self.run(args.host, move |config| commands::request_otp(config, &who))
+            .await
+    }
+
+    #[tool(
+        description = "Step 2 of 2: trades the code for a session and saves it to \
+                          ~/.konecty/.env and ~/.konecty/credentials. Returns who is logged \
+                          in, not the token."
+    )]
+    async fn verify_otp(&self, Parameters(args): Parameters<VerifyOtp>) -> CallToolResult {
+        let who = match recipient(args.email, args.phone) {
+            Ok(who) => who,
+            Err(failure) => return failed(&failure),
+        };
+        let mut targets = SaveTargets::empty();
+        if args.save_env.unwrap_or(true) {
+            targets |= SaveTargets::ENV_FILE;
+        }
+        if args.save_credentials.unwrap_or(true) {
+            targets |= SaveTargets::CREDENTIALS_FILE;
+        }
+        let code = args.code;
+        self.run(args.host, move |config| {
+            commands::verify_otp(config, who.as_ref(), &code, targets)
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Whether a stored session exists and the server still accepts it, \
+                          with the user and where the token came from (never the token). \
+                          loggedIn false means: log in again with request_otp."
+    )]
+    async fn status(&self, Parameters(args): Parameters<Status>) -> CallToolResult {
+        let status = StatusArgs {
+            offline: args.offline.unwrap_or(false),
+            token_stdin: false,
+        };
+        self.run(args.host, move |config| commands::status(config, &status))
+            .await
+    }
+
+    #[tool(
+        description = "Revokes the stored session on the server and removes its token \
+                          from the credential files."
+    )]
+    async fn logout(&self, Parameters(args): Parameters<HostOnly>) -> CallToolResult {
+        self.run(args.host, commands::logout).await
+    }
+
+    #[tool(
+        description = "Returns the stored session token itself. Only when the user asks \
+                          for the token: other Konecty tools read it from ~/.konecty."
+    )]
+    async fn token(&self, Parameters(args): Parameters<HostOnly>) -> CallToolResult {
+        self.run(args.host, commands::token).await
+    }
+}
+
+// The server's own router, from which `new` may have removed `token`.
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "konecty-session",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(INSTRUCTIONS)
+    }
+}
+
+impl McpServer {
+    /// Runs one command on its own thread (the sandbox blocks, and brings its own async
+    /// runtime for HTTP), with the host the call names.
+    async fn run(
+        &self,
+        host: Option<String>,
+        command: impl FnOnce(&Config) -> Result<Report> + Send + 'static,
+    ) -> CallToolResult {
+        let config = match self.config_for(host) {
+            Ok(config) => config,
+            Err(failure) => return failed(&failure),
+        };
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let _ = answer.send(command(&config));
+        });
+        match answered.await {
+            Ok(Ok(report)) => CallToolResult::structured(report.json),
+            Ok(Err(err)) => failed(&Failure::of(&err)),
+            Err(_) => failed(&Failure::new(
+                Exit::Unavailable,
+                "the call ended without an answer",
+            )),
+        }
+    }
+
+    /// The server's configuration, with the call's host. A server started with --host
+    /// serves that host only: the model cannot point the sandbox elsewhere.
+    fn config_for(&self, host: Option<String>) -> Result<Config, Failure> {
+        let mut config = Config::clone(&self.config);
+        let Some(url) = host else {
+            return Ok(config);
+        };
+        let asked = Host::parse(&url)?;
+        match &config.given_host {
+            Some((pinned, HostSource::Flag)) if !pinned.same_as(&asked) => Err(usage(&format!(
+                "this server was started for {} only (--host)",
+                pinned.url
+            ))),
+            _ => {
+                config.given_host = Some((asked, HostSource::Flag));
+                Ok(config)
+            }
+        }
+    }
+}
+
+fn recipient(email: Option<String>, phone: Option<String>) -> Result<Option<Identifier>, Failure> {
+    match (email, phone) {
+        (Some(_), Some(_)) => Err(usage("give email or phone, not both")),
+        (Some(email), None) => Ok(Some(Identifier::Email(email))),
+        (None, Some(phone)) => Ok(Some(Identifier::Phone(phone))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn usage(message: &str) -> Failure {
+    Failure::of_kind(Exit::Usage, "usage", message)
+}
+
+fn failed(failure: &Failure) -> CallToolResult {
+    CallToolResult::structured_error(failure.to_json())
+}

@@ -1,0 +1,256 @@
+//! `konecty-session mcp`: a real MCP session over the binary's stdin and stdout
+//! (initialize, tools/list, tools/call), the OTP flow through the tools, and the token kept
+//! out of the conversation.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// An MCP client speaking newline-delimited JSON-RPC to the binary.
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    next_id: u64,
+    /// Every line the server wrote, to check what the model could have seen.
+    transcript: Vec<String>,
+}
+
+impl Client {
+    fn start(home: &Home, args: &[&str]) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_konecty-session"))
+            .env_clear()
+            .env("HOME", home.root())
+            .env("XDG_CACHE_HOME", shared_cache())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the konecty-session binary runs");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        let mut client = Client {
+            child,
+            stdin,
+            lines,
+            next_id: 1,
+            transcript: Vec::new(),
+        };
+        let init = client.request(
+            "initialize",
+            json!({
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "e2e", "version": "0"}
+            }),
+        );
+        assert_eq!(
+            init["result"]["serverInfo"]["name"], "konecty-session",
+            "expected our server to introduce itself, got {init}"
+        );
+        assert!(
+            init["result"]["capabilities"]["tools"].is_object(),
+            "expected the tools capability, got {init}"
+        );
+        client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        client
+    }
+
+    fn send(&mut self, message: &Value) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{message}").expect("the server reads its stdin");
+        stdin.flush().unwrap();
+    }
+
+    /// Sends a request and returns the response with its id (skipping notifications).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no answer to {method} within 60 s"));
+            self.transcript.push(line.clone());
+            let message: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+                panic!("the server wrote a line that is not JSON ({e}): {line}")
+            });
+            if message["id"] == json!(id) {
+                return message;
+            }
+        }
+    }
+
+    fn tool_names(&mut self) -> Vec<String> {
+        let listed = self.request("tools/list", json!({}));
+        let mut names: Vec<String> = listed["result"]["tools"]
+            .as_array()
+            .unwrap_or_else(|| panic!("expected a tool list, got {listed}"))
+            .iter()
+            .map(|tool| tool["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Calls a tool; returns (is it an error, its structured content).
+    fn call(&mut self, name: &str, arguments: Value) -> (bool, Value) {
+        let answer = self.request("tools/call", json!({"name": name, "arguments": arguments}));
+        let result = &answer["result"];
+        assert!(
+            result.is_object(),
+            "expected a result from {name}, got {answer}"
+        );
+        let structured = result["structuredContent"].clone();
+        assert!(
+            structured.is_object(),
+            "expected structured content from {name}, got {answer}"
+        );
+        (result["isError"] == json!(true), structured)
+    }
+
+    /// Closes stdin, as a client does when it is done; the server must then exit 0.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let status = self.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "expected the server to exit 0 at EOF, got {status}"
+        );
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_otp_flow_runs_through_mcp_tools_and_the_token_stays_in_the_files() {
+    let server = konecty();
+    let home = Home::new();
+    let mut client = Client::start(&home, &["--host", &server.url(), "mcp"]);
+
+    assert_eq!(
+        client.tool_names(),
+        [
+            "login_options",
+            "logout",
+            "request_otp",
+            "status",
+            "verify_otp"
+        ],
+        "expected the five tools, without `token`"
+    );
+
+    let (failed, options) = client.call("login_options", json!({}));
+    assert!(!failed, "login_options failed: {options}");
+    assert_eq!(options["emailOtpEnabled"], true, "got {options}");
+
+    let (failed, sent) = client.call("request_otp", json!({"email": EMAIL}));
+    assert!(!failed, "request_otp failed: {sent}");
+    assert_eq!(sent["channel"], "email", "got {sent}");
+    let code = server.code_for(EMAIL).expect("the server issued a code");
+
+    let (failed, saved) = client.call("verify_otp", json!({"code": code}));
+    assert!(!failed, "verify_otp failed: {saved}");
+    assert_eq!(
+        saved["saved"],
+        json!({"envFile": true, "credentialsFile": true}),
+        "got {saved}"
+    );
+    let token = token_in(&home.read(".env"));
+
+    let (failed, status) = client.call("status", json!({}));
+    assert!(!failed, "status failed: {status}");
+    assert_eq!(status["loggedIn"], true, "got {status}");
+
+    let (failed, logout) = client.call("logout", json!({}));
+    assert!(!failed, "logout failed: {logout}");
+    assert_eq!(logout["revokedOnServer"], true, "got {logout}");
+
+    let seen = client.transcript.join("\n");
+    assert!(
+        !seen.contains(&token),
+        "the token reached the client: {seen}"
+    );
+    assert!(
+        !seen.contains(&code),
+        "the code was echoed to the client: {seen}"
+    );
+    client.finish();
+}
+
+#[test]
+fn failures_are_tool_errors_with_the_cli_error_object() {
+    let server = konecty();
+    let home = Home::new();
+    let mut client = Client::start(&home, &["--host", &server.url(), "mcp"]);
+
+    let (failed, error) = client.call("request_otp", json!({"email": "not-an-email"}));
+    assert!(failed, "expected an error for a bad email, got {error}");
+    assert_eq!(error["error"]["kind"], "invalid-input", "got {error}");
+
+    let (failed, error) = client.call("request_otp", json!({}));
+    assert!(failed, "expected an error without a recipient, got {error}");
+    assert_eq!(error["error"]["kind"], "usage", "got {error}");
+
+    // Started with --host: the model cannot send the sandbox elsewhere.
+    let other = konecty();
+    let (failed, error) = client.call("login_options", json!({"host": other.url()}));
+    assert!(failed, "expected the other host to be refused, got {error}");
+    assert_eq!(error["error"]["kind"], "usage", "got {error}");
+    assert_eq!(other.requests().len(), 0, "the other host was contacted");
+
+    let (failed, status) = client.call("status", json!({"offline": true}));
+    assert!(!failed, "status failed: {status}");
+    assert_eq!(status["loggedIn"], false, "got {status}");
+    client.finish();
+}
+
+#[test]
+fn the_token_tool_exists_only_when_exposed() {
+    let server = konecty();
+    let home = Home::new();
+    home.login(&server);
+    let token = token_in(&home.read(".env"));
+
+    let mut client = Client::start(&home, &["--host", &server.url(), "mcp", "--expose-token"]);
+    assert!(
+        client.tool_names().contains(&"token".to_string()),
+        "expected a token tool with --expose-token"
+    );
+    let (failed, answer) = client.call("token", json!({}));
+    assert!(!failed, "token failed: {answer}");
+    assert_eq!(answer["token"], json!(token), "got {answer}");
+    client.finish();
+
+    let mut client = Client::start(&home, &["--host", &server.url(), "mcp"]);
+    let answer = client.request("tools/call", json!({"name": "token", "arguments": {}}));
+    assert!(
+        answer["error"].is_object() || answer["result"]["isError"] == json!(true),
+        "expected calling the hidden token tool to fail, got {answer}"
+    );
+    assert!(
+        !answer.to_string().contains(&token),
+        "the token leaked: {answer}"
+    );
+    client.finish();
+}
