@@ -233,7 +233,10 @@ impl Runtime {
     /// A fresh instance with exactly `grant`: its own store, memory and limits.
     pub fn sandbox(&self, grant: Grant) -> Result<Sandbox> {
         let mut wasi = WasiCtxBuilder::new();
-        wasi.allow_tcp(false)
+        // Calls are synchronous: file operations may block this thread instead of
+        // round-tripping through tokio's blocking pool (a few hundred microseconds a call).
+        wasi.allow_blocking_current_thread(true)
+            .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
