@@ -1,7 +1,7 @@
 //! The two credential files, in the one directory the host preopens as `.`.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 
 use crate::error::{Error, Result};
 use crate::validate::{self, BaseUrl};
@@ -268,13 +268,9 @@ pub fn write_atomic(name: &str, bytes: &[u8]) -> Result<()> {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
+    let (tmp, file) = loop {
         let tmp = format!(".{name}.{stamp}-{attempt}.tmp");
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
+        match create_new(&tmp) {
             Ok(file) => break (tmp, file),
             Err(err) if err.kind() == ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
             Err(err) => {
@@ -285,7 +281,7 @@ pub fn write_atomic(name: &str, bytes: &[u8]) -> Result<()> {
             }
         }
     };
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    let written = write_all(&file, bytes).and_then(|()| file.sync().map_err(io_error));
     drop(file);
     let written = written.and_then(|()| fs::rename(&tmp, name));
     if let Err(err) = written {
@@ -293,4 +289,51 @@ pub fn write_atomic(name: &str, bytes: &[u8]) -> Result<()> {
         return Err(Error::storage(&format!("cannot write {name}"), err));
     }
     Ok(())
+}
+
+/// Creates `name` (never an existing file, never through a symlink) in the preopened
+/// directory, open for writing only. std's open goes through wasi-libc, which also asks
+/// for `mutate-directory`: wasmtime ignores that flag, but jco's preview2-shim refuses the
+/// open as unsupported, and the component must run under both.
+fn create_new(name: &str) -> std::io::Result<wasip2::filesystem::types::Descriptor> {
+    use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
+    let dir = wasip2::filesystem::preopens::get_directories()
+        .into_iter()
+        .find(|(_, path)| path == ".")
+        .map(|(dir, _)| dir)
+        .ok_or_else(|| std::io::Error::new(ErrorKind::NotFound, "no directory preopened as ."))?;
+    dir.open_at(
+        PathFlags::empty(),
+        name,
+        OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+        DescriptorFlags::WRITE,
+    )
+    .map_err(io_error)
+}
+
+fn write_all(file: &wasip2::filesystem::types::Descriptor, bytes: &[u8]) -> std::io::Result<()> {
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let n = file
+            .write(&bytes[offset..], offset as u64)
+            .map_err(io_error)?;
+        if n == 0 {
+            return Err(std::io::Error::new(ErrorKind::WriteZero, "wrote nothing"));
+        }
+        offset += n as usize;
+    }
+    Ok(())
+}
+
+fn io_error(code: wasip2::filesystem::types::ErrorCode) -> std::io::Error {
+    use wasip2::filesystem::types::ErrorCode;
+    let kind = match code {
+        ErrorCode::Exist => ErrorKind::AlreadyExists,
+        ErrorCode::NoEntry => ErrorKind::NotFound,
+        ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => {
+            ErrorKind::PermissionDenied
+        }
+        _ => ErrorKind::Other,
+    };
+    std::io::Error::new(kind, format!("{code:?}"))
 }
