@@ -1,7 +1,7 @@
 //! Just enough JSON for Konecty's auth answers and our request bodies.
 //!
-//! serde_json and serde's derives were a fifth of the component's size; this reader and
-//! writer are a few hundred lines. The reader follows RFC 8259 strictly (what serde_json
+//! serde_json and serde's derives were a sixth of the component's size (40 KB); this reader
+//! and writer are a few hundred lines. The reader follows RFC 8259 strictly (what serde_json
 //! accepts, it accepts; `properties.rs` checks the two agree), keeps numbers as unread text
 //! (no answer field we read is a number, so one too large for f64 is not an error here), and
 //! limits nesting so a hostile body cannot exhaust the stack.
