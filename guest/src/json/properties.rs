@@ -11,8 +11,8 @@ fn documents() -> impl Strategy<Value = Serde> {
     let leaf = prop_oneof![
         Just(Serde::Null),
         any::<bool>().prop_map(Serde::Bool),
-        (-99i64..1000).prop_map(|n| Serde::from(n)),
-        (-1e6f64..1e6).prop_map(|f| Serde::from(f)),
+        (-99i64..1000).prop_map(Serde::from),
+        (-1e6f64..1e6).prop_map(Serde::from),
         any::<String>().prop_map(Serde::String),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
