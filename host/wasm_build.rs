@@ -63,7 +63,11 @@ pub fn build_component(root: &Path, package: &str, artifact: &str) -> PathBuf {
         .unwrap_or_else(|e| panic!("cargo built {package} but {}: {e}", built.display()));
     // Written beside cargo's output, not over it: that file is a hard link into deps/.
     let stripped = target_dir.join(format!("{artifact}.wasm"));
-    std::fs::write(&stripped, without_custom_sections(&bytes))
+    // Two build scripts (host and tests) may write it at once: each renames a whole file
+    // into place, so a reader never sees half of one.
+    let partial = target_dir.join(format!(".{artifact}.wasm.{}", std::process::id()));
+    std::fs::write(&partial, without_custom_sections(&bytes))
+        .and_then(|()| std::fs::rename(&partial, &stripped))
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", stripped.display()));
     stripped
 }

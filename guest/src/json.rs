@@ -2,9 +2,10 @@
 //!
 //! serde_json and serde's derives were a sixth of the component's size (40 KB); this reader
 //! and writer are a few hundred lines. The reader follows RFC 8259 strictly (what serde_json
-//! accepts, it accepts; `properties.rs` checks the two agree), keeps numbers as unread text
-//! (no answer field we read is a number, so one too large for f64 is not an error here), and
-//! limits nesting so a hostile body cannot exhaust the stack.
+//! accepts, it accepts; `properties.rs` checks the two agree), checks numbers against the
+//! grammar without converting them (no answer field we read is a number, so one too large
+//! for f64 is not an error here), and limits nesting so a hostile body cannot exhaust the
+//! stack. A field that is null counts as absent, as serde reads an `Option`.
 
 #[cfg(all(test, not(target_family = "wasm")))]
 mod properties;

@@ -13,13 +13,15 @@ use konecty_session::{ComponentSource, Failure, Grant, Identifier, Runtime, Save
 fn main() -> Result<()> {
     let server = DevServer::start(DevServerConfig::default())?;
     let host = server.url();
-    let dir = tempfile::tempdir()?;
+    let home = tempfile::tempdir()?;
+    // Missing on purpose: the first sandbox creates it 0700.
+    let dir = home.path().join(".konecty");
 
     // Once per process: take the precompiled component (or compile it), check its imports,
     // link WASI and wasi:http. From here on, a call costs an instantiation.
     let runtime = Runtime::load(ComponentSource::Embedded, None)?;
     // One grant for the flow: this directory, and HTTP to this origin only.
-    let grant = || Grant::new(dir.path(), Some(&host));
+    let grant = || Grant::new(&dir, Some(&host));
 
     // Every function returns Result<Result<T, ApiError>>: the outer error is the host's
     // (a denied request, a limit), the inner one the component's typed error.
@@ -58,7 +60,7 @@ fn main() -> Result<()> {
 
     // Reading back needs no network: a grant without an origin.
     let stored = runtime
-        .sandbox(Grant::new(dir.path(), None)?)?
+        .sandbox(Grant::new(&dir, None)?)?
         .read_sessions(&host)?
         .map_err(Failure::from)?;
     for found in &stored {
@@ -69,6 +71,24 @@ fn main() -> Result<()> {
         "expected the token in both files, found {} entries",
         stored.len()
     );
+
+    // Files the component wrote are the user's alone, whichever program embeds it.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| -> Result<u32> {
+        Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)
+    };
+    for (path, expected) in [
+        (dir.clone(), 0o700),
+        (dir.join(".env"), 0o600),
+        (dir.join("credentials"), 0o600),
+    ] {
+        let found = mode(&path)?;
+        anyhow::ensure!(
+            found == expected,
+            "expected {} to be {expected:o}, found {found:o}",
+            path.display()
+        );
+    }
     Ok(())
 }
 

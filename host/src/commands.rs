@@ -107,7 +107,6 @@ pub fn request_otp(config: &Config, who: &Identifier) -> Result<Report> {
     let mut sandbox = open(config, Some(&host))?;
     files_are_editable(&mut sandbox, &host)?;
     let sent = call(&mut sandbox, |s| s.request_otp(&host.url, who))?;
-    tighten(config)?;
     let expires_at = present::now() + CODE_LIFETIME_SECS;
     let mut text = sent_line(&sent, expires_at);
     let pinned = config.pinning_flags(&host);
@@ -194,7 +193,6 @@ pub fn save(
     if targets != SaveTargets::empty() {
         call(sandbox, |s| s.save_session(session, targets))?;
     }
-    tighten(config)?;
     let dir = config.dir.display();
     let env = targets.contains(SaveTargets::ENV_FILE);
     let credentials = targets.contains(SaveTargets::CREDENTIALS_FILE);
@@ -526,7 +524,6 @@ pub fn use_host(config: &Config, url: &str) -> Result<Report> {
         )
         .into());
     };
-    tighten(config)?;
     let text = format!(
         "{} is now the default session (credentials [default] and .env).\n",
         stored.host
@@ -539,7 +536,6 @@ pub fn logout(config: &Config) -> Result<Report> {
     let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
     let outcome = call(&mut sandbox, |s| s.logout(&host.url))?;
-    tighten(config)?;
     let server = match (outcome.revoked_on_server, &outcome.server_message) {
         (true, _) => "revoked on the server".to_string(),
         (false, Some(message)) => format!("the server no longer knew it ({})", one_line(message)),
@@ -593,12 +589,6 @@ pub fn channel_name(channel: Channel) -> &'static str {
         Channel::Email => "email",
         Channel::Whatsapp => "whatsapp",
     }
-}
-
-/// Leaves the credential files 0600, whatever the component did.
-pub fn tighten(config: &Config) -> Result<()> {
-    credentials_dir::tighten_files(&config.dir)
-        .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")).into())
 }
 
 fn dev_server(args: &DevServerArgs, json: bool) -> Result<Report> {

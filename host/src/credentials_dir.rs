@@ -97,6 +97,13 @@ pub fn default_dir() -> Result<PathBuf> {
 /// temporary ones included, are 0600 from their first byte.
 pub fn prepare(dir: &Path) -> Result<()> {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    make_private(dir)
+}
+
+/// Creates `dir` 0700 if missing, tightens it to 0700 and the credential files to 0600 if
+/// they are looser; the process's umask is left as it is. Inside a 0700 directory, a file
+/// the component creates is out of other users' reach until it is tightened after the call.
+pub fn make_private(dir: &Path) -> Result<()> {
     if !dir.exists() {
         fs::DirBuilder::new()
             .recursive(true)

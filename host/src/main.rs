@@ -2,16 +2,16 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use konecty_session::cli::Cli;
+use konecty_session::cli::{Cli, Command};
 use konecty_session::exit::{Exit, Failure};
 
 fn main() -> ExitCode {
     // Known before parsing, so that even a usage error comes out as JSON.
-    let json = std::env::args_os()
+    let mut json = std::env::args_os()
         .skip(1)
         .take_while(|arg| arg != "--")
         .any(|arg| arg == "--json");
-    match run() {
+    match run(&mut json) {
         Ok(code) => code,
         Err(err) => {
             let failure = Failure::of(&err);
@@ -21,7 +21,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> anyhow::Result<ExitCode> {
+/// `json` says how a failure is to be printed; parsing the arguments may change it.
+fn run(json: &mut bool) -> anyhow::Result<ExitCode> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
@@ -38,6 +39,8 @@ fn run() -> anyhow::Result<ExitCode> {
             return Err(Failure::of_kind(Exit::Usage, "usage", message).into());
         }
     };
+    // The MCP server's stdout carries the protocol: its own failure goes to stderr.
+    *json = cli.json && !matches!(cli.command, Command::Mcp(_));
     let report = konecty_session::commands::run(&cli)?;
     let mut stdout = std::io::stdout().lock();
     if cli.json {

@@ -6,6 +6,9 @@
 //! failure is the same `{"error": ...}` object, marked as a tool error. The session token
 //! stays in the credential files: the `token` tool exists only when the server was started
 //! with `--expose-token`.
+//!
+//! A call stuck in a host call past its deadline ends the server, as it ends the CLI (the
+//! watchdog): the client sees the server exit and may start it again.
 
 use std::sync::Arc;
 
@@ -36,7 +39,7 @@ pub fn serve(mut config: Config, expose_token: bool) -> Result<Report> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let service = server
             .serve(rmcp::transport::stdio())
             .await
@@ -46,7 +49,11 @@ pub fn serve(mut config: Config, expose_token: bool) -> Result<Report> {
             .await
             .map_err(|err| anyhow::anyhow!("MCP: {err}"))?;
         Ok(Report::new(Exit::Success, "", serde_json::Value::Null))
-    })
+    });
+    // Reading stdin happens on a blocking thread that cannot be cancelled: waiting for it
+    // would hang a server that ended any other way than at EOF.
+    runtime.shutdown_background();
+    served
 }
 
 #[derive(Clone)]
@@ -75,7 +82,8 @@ struct RequestOtp {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct VerifyOtp {
-    /// Konecty base URL; leave out for the one of the pending request or the default.
+    /// Konecty base URL: the same as given to request_otp (leave out if it was left out
+    /// there).
     host: Option<String>,
     /// The 6-digit code the user received.
     code: String,
@@ -215,9 +223,17 @@ impl McpServer {
             Err(failure) => return failed(&failure),
         };
         let (answer, answered) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let _ = answer.send(command(&config));
-        });
+        let started = std::thread::Builder::new()
+            .name("konecty-session-call".into())
+            .spawn(move || {
+                let _ = answer.send(command(&config));
+            });
+        if let Err(err) = started {
+            return failed(&Failure::new(
+                Exit::Unavailable,
+                format!("cannot start the call: {err}"),
+            ));
+        }
         match answered.await {
             Ok(Ok(report)) => CallToolResult::structured(report.json),
             Ok(Err(err)) => failed(&Failure::of(&err)),

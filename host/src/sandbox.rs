@@ -14,7 +14,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::audit::{self, Observer};
 use crate::compiled;
-use crate::credentials_dir::DirLock;
+use crate::credentials_dir::{self, DirLock};
 use crate::exit::{Exit, Failure};
 use crate::policy::{HttpPolicy, Incident, Limits, Origin};
 use crate::transport::Overrides;
@@ -98,8 +98,9 @@ impl Grant {
     /// The directory `dir` and, with `base_url`, HTTP to that URL's origin only; the
     /// default limits, no pinned names, no log or audit, no compile cache. Plain http to a
     /// remote host is the caller's choice here (the CLI refuses it without a flag). A call
-    /// stuck in a host call past its deadline is reported on stderr; the CLI ends the
-    /// process instead (set `on_stuck`).
+    /// stuck in a host call past its deadline (wasm that spins is stopped; a host call that
+    /// never returns cannot be) is reported on stderr and its thread stays blocked; the CLI
+    /// ends the process instead (set `on_stuck`).
     pub fn new(dir: impl Into<PathBuf>, base_url: Option<&str>) -> Result<Grant> {
         let origin = base_url
             .map(Origin::of_base_url)
@@ -230,8 +231,12 @@ impl Runtime {
         Ok(Runtime { engine, pre })
     }
 
-    /// A fresh instance with exactly `grant`: its own store, memory and limits.
+    /// A fresh instance with exactly `grant`: its own store, memory and limits. The
+    /// directory is created 0700 if missing (tightened if looser), and every call leaves the
+    /// credential files in it 0600.
     pub fn sandbox(&self, grant: Grant) -> Result<Sandbox> {
+        credentials_dir::make_private(&grant.dir)
+            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
         let mut wasi = WasiCtxBuilder::new();
         // Calls are synchronous: file operations may block this thread instead of
         // round-tripping through tokio's blocking pool (a few hundred microseconds a call).
@@ -321,12 +326,16 @@ impl Sandbox {
         if let Some(before) = before {
             audit::report_changes(&self.observer, &before, &audit::snapshot(&self.dir));
         }
+        // Whatever the component created is left 0600, whichever program embeds us.
+        let tightened = credentials_dir::tighten_files(&self.dir);
         // The call's outcome stands (a code may have been spent): a failed sync is told,
         // not turned into a failure.
         if let Err(err) = lock.release() {
             audit::stderr_line(&format!("warning: {err:#}"));
         }
-        result.map_err(|trap| stopped(&self.store, self.deadline, trap))
+        let result = result.map_err(|trap| stopped(&self.store, self.deadline, trap))?;
+        tightened.map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        Ok(result)
     }
 
     pub fn login_options(&mut self, host: &str) -> Result<Result<LoginMethods, ApiError>> {

@@ -2,9 +2,10 @@
 //! (initialize, tools/list, tools/call), the OTP flow through the tools, and the token kept
 //! out of the conversation.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -17,8 +18,10 @@ struct Client {
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     next_id: u64,
-    /// Every line the server wrote, to check what the model could have seen.
+    /// Every line the server wrote on stdout, to check what the model could have seen.
     transcript: Vec<String>,
+    /// Everything it wrote on stderr, collected until it exits (a client may log it).
+    stderr: Option<JoinHandle<String>>,
 }
 
 impl Client {
@@ -30,9 +33,15 @@ impl Client {
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the konecty-session binary runs");
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
         let stdout = child.stdout.take().unwrap();
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -49,6 +58,7 @@ impl Client {
             lines,
             next_id: 1,
             transcript: Vec::new(),
+            stderr: Some(stderr),
         };
         let init = client.request(
             "initialize",
@@ -125,13 +135,16 @@ impl Client {
     }
 
     /// Closes stdin, as a client does when it is done; the server must then exit 0.
-    fn finish(mut self) {
+    /// Returns what the server wrote: its stdout lines, and its stderr.
+    fn finish(mut self) -> (String, String) {
         drop(self.stdin.take());
         let status = self.child.wait().unwrap();
+        let stderr = self.stderr.take().unwrap().join().unwrap();
         assert!(
             status.success(),
-            "expected the server to exit 0 at EOF, got {status}"
+            "expected the server to exit 0 at EOF, got {status}; stderr: {stderr}"
         );
+        (self.transcript.join("\n"), stderr)
     }
 }
 
@@ -186,16 +199,22 @@ fn the_otp_flow_runs_through_mcp_tools_and_the_token_stays_in_the_files() {
     assert!(!failed, "logout failed: {logout}");
     assert_eq!(logout["revokedOnServer"], true, "got {logout}");
 
-    let seen = client.transcript.join("\n");
+    let (conversation, log) = client.finish();
+    for (secret, what) in [(&token, "token"), (&code, "code")] {
+        assert!(
+            !conversation.contains(secret.as_str()),
+            "the {what} reached the client: {conversation}"
+        );
+        assert!(
+            !log.contains(secret.as_str()),
+            "the {what} reached the server's stderr: {log}"
+        );
+    }
+    // The model gave the email and status names the user; the log has no business with it.
     assert!(
-        !seen.contains(&token),
-        "the token reached the client: {seen}"
+        !log.contains(EMAIL),
+        "the email reached the server's stderr: {log}"
     );
-    assert!(
-        !seen.contains(&code),
-        "the code was echoed to the client: {seen}"
-    );
-    client.finish();
 }
 
 #[test]
@@ -222,7 +241,39 @@ fn failures_are_tool_errors_with_the_cli_error_object() {
     let (failed, status) = client.call("status", json!({"offline": true}));
     assert!(!failed, "status failed: {status}");
     assert_eq!(status["loggedIn"], false, "got {status}");
+
+    // Arguments of the wrong type: rmcp answers with a tool error naming the problem.
+    let answer = client.request(
+        "tools/call",
+        json!({"name": "verify_otp", "arguments": {"code": 123456}}),
+    );
+    assert!(
+        answer["result"]["isError"] == json!(true)
+            && answer.to_string().contains("expected a string"),
+        "expected a tool error saying the code must be a string, got {answer}"
+    );
+    let sent = server.requests();
+    assert!(
+        sent.is_empty(),
+        "expected every call here to be refused before sending, the server saw {sent:?}"
+    );
     client.finish();
+}
+
+#[test]
+fn a_server_that_cannot_start_says_so_on_stderr_and_keeps_stdout_for_the_protocol() {
+    let home = Home::new();
+    // No client at all: stdin is empty (/dev/null) before the handshake.
+    let outcome = home.run(&["--json", "mcp"]);
+    assert_ne!(outcome.code, OK, "expected a failure, got {outcome:?}");
+    assert!(
+        outcome.stdout.is_empty(),
+        "expected nothing on stdout (it carries the protocol), got {outcome:?}"
+    );
+    assert!(
+        outcome.stderr.contains("did not initialize") && outcome.stderr.lines().count() == 1,
+        "expected one line saying the client did not initialize, got {outcome:?}"
+    );
 }
 
 #[test]
