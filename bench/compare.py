@@ -10,6 +10,9 @@ a rotating order) so that drift on the machine affects all of them alike:
   ours (first call)  the same, but every run gets a brand-new, empty HOME and XDG_CACHE_HOME
                      (made before the timer starts, removed after it stops)
   curl               curl -sS --fail URL/api/auth/login-options
+  python floor       python3 bench/python_floor.py --host URL: only the interpreter, the
+                     standard library's HTTP client and the request, the least any Python
+                     script (login.py included) does for this
   login.py           python3 LOGIN_PY LOGIN_PY_ARGS, only with --login-py
 
 Three warm-up rounds run first and are not counted. A run's time is the wall time from fork
@@ -85,7 +88,9 @@ TARGET_SPEEDUP_VS_LOGIN_PY = 15.0
 WARM = "ours (warm)"
 FIRST_CALL = "ours (first call)"
 CURL = "curl"
+PYTHON_FLOOR = "python floor"
 LOGIN_PY = "login.py"
+PYTHON_FLOOR_SCRIPT = REPO_ROOT / "bench" / "python_floor.py"
 
 
 class BenchError(Exception):
@@ -328,10 +333,17 @@ def make_cases(
     def curl() -> Prepared:
         return curl_command, curl_environment, nothing_to_clean
 
+    floor_command = ["python3", str(PYTHON_FLOOR_SCRIPT), "--host", url]
+    floor_environment = clean_environment(scratch_dir / "floor-home")
+
+    def python_floor() -> Prepared:
+        return floor_command, floor_environment, nothing_to_clean
+
     cases = [
         Case(WARM, warm, lambda out: check_ours(out, url)),
         Case(FIRST_CALL, first_call, lambda out: check_ours(out, url)),
         Case(CURL, curl, check_server_answer),
+        Case(PYTHON_FLOOR, python_floor, check_server_answer),
     ]
 
     if args.login_py is not None:
@@ -608,9 +620,12 @@ def targets(by_name: dict[str, Case]) -> list[str]:
 
     login_py = by_name.get(LOGIN_PY)
     if login_py is None:
+        floor = by_name[PYTHON_FLOOR]
         lines.append(
             f"NOT MEASURED {TARGET_SPEEDUP_VS_LOGIN_PY:.0f}× faster than login.py: "
-            "no --login-py"
+            f"no --login-py; a Python script that only makes the request "
+            f"({PYTHON_FLOOR_SCRIPT.name}) takes {floor.median_ms():.1f} ms = "
+            f"{floor.median_ms() / warm.median_ms():.1f}× ours, a lower bound for login.py"
         )
     else:
         speedup = login_py.median_ms() / warm.median_ms()
