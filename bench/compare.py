@@ -11,7 +11,7 @@ a rotating order) so that drift on the machine affects all of them alike:
                      (made before the timer starts, removed after it stops)
   curl               curl -sS --fail URL/api/auth/login-options
   python floor       python3 bench/python_floor.py --host URL: only the interpreter, the
-                     standard library's HTTP client and the request, the least any Python
+                     standard library's http.client and the request: the least a Python
                      script (login.py included) does for this
   login.py           python3 LOGIN_PY LOGIN_PY_ARGS, only with --login-py
 

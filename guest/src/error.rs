@@ -52,6 +52,36 @@ fn describe_io(err: &std::io::Error) -> String {
         PermissionDenied => "permission denied (outside the granted directory?)".into(),
         AlreadyExists => "already exists".into(),
         InvalidData => "not valid text".into(),
+        StorageFull => "no space left on the device".into(),
+        QuotaExceeded => "disk quota exceeded".into(),
         _ => err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::ErrorKind;
+
+    #[test]
+    fn storage_errors_say_what_happened_in_words() {
+        for (kind, expected) in [
+            (ErrorKind::NotFound, "cannot write .env: not found"),
+            (
+                ErrorKind::StorageFull,
+                "cannot write .env: no space left on the device",
+            ),
+            (
+                ErrorKind::QuotaExceeded,
+                "cannot write .env: disk quota exceeded",
+            ),
+        ] {
+            let Error::Storage(message) =
+                Error::storage("cannot write .env", std::io::Error::from(kind))
+            else {
+                panic!("expected a storage error for {kind:?}");
+            };
+            assert_eq!(message, expected, "for {kind:?}");
+        }
     }
 }

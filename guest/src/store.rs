@@ -333,7 +333,8 @@ fn io_error(code: wasip2::filesystem::types::ErrorCode) -> std::io::Error {
         ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => {
             ErrorKind::PermissionDenied
         }
-        ErrorCode::InsufficientSpace | ErrorCode::Quota => ErrorKind::StorageFull,
+        ErrorCode::InsufficientSpace => ErrorKind::StorageFull,
+        ErrorCode::Quota => ErrorKind::QuotaExceeded,
         _ => ErrorKind::Other,
     };
     std::io::Error::new(kind, code.message())

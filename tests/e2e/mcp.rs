@@ -159,7 +159,8 @@ impl Drop for Client {
 fn the_otp_flow_runs_through_mcp_tools_and_the_token_stays_in_the_files() {
     let server = konecty();
     let home = Home::new();
-    let mut client = Client::start(&home, &["--host", &server.url(), "mcp"]);
+    // --verbose: the server logs each request on stderr, which must still hold no secret.
+    let mut client = Client::start(&home, &["--verbose", "--host", &server.url(), "mcp"]);
 
     assert_eq!(
         client.tool_names(),
@@ -210,7 +211,12 @@ fn the_otp_flow_runs_through_mcp_tools_and_the_token_stays_in_the_files() {
             "the {what} reached the server's stderr: {log}"
         );
     }
-    // The model gave the email and status names the user; the log has no business with it.
+    assert!(
+        log.contains("/api/auth/verify-otp"),
+        "expected --verbose to log the requests on stderr, got: {log}"
+    );
+    // The conversation may hold the email (the model gave it, status names the user); the
+    // log may not.
     assert!(
         !log.contains(EMAIL),
         "the email reached the server's stderr: {log}"
