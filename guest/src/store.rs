@@ -53,9 +53,11 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
             ("issuedAt", issued_at.as_str()),
         ];
         let before = read(CREDENTIALS_FILE)?.unwrap_or_default();
-        let after = ini::set(&before, DEFAULT_SECTION, &keys);
-        let section = section_for(&after, &host);
-        let after = ini::set(&after, &section, &keys);
+        let mut after = ini::set(&before, DEFAULT_SECTION, &keys);
+        if may_have_own_section(&host) {
+            let section = section_for(&after, &host);
+            after = ini::set(&after, &section, &keys);
+        }
         write_atomic(CREDENTIALS_FILE, &after)?;
     }
     if env_file {
@@ -220,6 +222,14 @@ pub fn forget(host: &BaseUrl) -> Result<bool> {
         }
     }
     Ok(removed)
+}
+
+/// Whether `host` gets a `credentials` section of its own besides `[default]`. npm's `ini`,
+/// which the Node SDK reads the file with, ends a section name at its first `]`: the section
+/// of an IPv6 literal (`[http://[::1]:3000]`) would be misread, its keys landing in the
+/// section before it, `[default]` included. Such a host is stored in `[default]` only.
+fn may_have_own_section(host: &str) -> bool {
+    !host.contains(']')
 }
 
 /// The section for `host`: an existing one named by the same base URL (written by hand,

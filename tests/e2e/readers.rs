@@ -194,3 +194,41 @@ fn sh_sources_the_env_file_and_gets_the_token_exactly() {
         home.read(".env")
     );
 }
+
+#[test]
+fn an_ipv6_literal_host_cannot_garble_the_default_the_node_sdk_reads() {
+    let home = Home::new();
+    let literal = konecty_with(konecty_session::dev_server::DevServerConfig {
+        listen: "[::1]:0".parse().unwrap(),
+        ..Default::default()
+    });
+    let named = konecty();
+    home.login(&literal);
+    let named_token = home.login(&named);
+    let credentials = home.read("credentials");
+    assert!(
+        !credentials.contains(&format!("[{}]", literal.url())),
+        "expected no section named by the IPv6 literal (npm's ini cannot parse it), got:\n\
+         {credentials}"
+    );
+
+    let dir = external::node_packages();
+    let out = run(Command::new("node")
+        .arg(dir.join("sdk.mjs"))
+        .arg(named.url())
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", home.root())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default()))
+    .json();
+    assert_eq!(
+        out["ini"]["default"]["authId"],
+        json!(named_token),
+        "ini should read [default] as the last login; the file was:\n{credentials}"
+    );
+    assert_eq!(
+        out["sdk"][named.url()]["accessKey"],
+        json!(named_token),
+        "the SDK should find the named host's token; the file was:\n{credentials}"
+    );
+}
