@@ -731,7 +731,8 @@ impl ScratchDir {
             "konecty-session-demo-{}-{stamp}",
             std::process::id()
         ));
-        credentials_dir::prepare(&dir)?;
+        credentials_dir::private_umask();
+        credentials_dir::make_private(&dir)?;
         Ok(ScratchDir(dir))
     }
 }
@@ -832,8 +833,9 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
     if let Some(host) = host {
         config.check_encryption(host)?;
     }
-    credentials_dir::prepare(&config.dir)
-        .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+    // The sandbox creates the directory and tightens modes; the umask makes files private
+    // from their first byte.
+    credentials_dir::private_umask();
     let grant = Grant {
         dir: config.dir.clone(),
         origin: host.map(|h| h.origin.clone()),

@@ -92,12 +92,11 @@ pub fn default_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".konecty"))
 }
 
-/// Creates `dir` 0700 if missing, tightens it to 0700 if looser, and makes every file
-/// created from now on in this process private (umask 077), so that the component's files,
-/// temporary ones included, are 0600 from their first byte.
-pub fn prepare(dir: &Path) -> Result<()> {
+/// Makes every file created from now on in this process private (umask 077), so that the
+/// component's files, temporary ones included, are 0600 from their first byte. For the
+/// binary: a library leaves its caller's umask alone (see [`make_private`]).
+pub fn private_umask() {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    make_private(dir)
 }
 
 /// Creates `dir` 0700 if missing, tightens it to 0700 and the credential files to 0600 if
