@@ -113,9 +113,7 @@ impl Grant {
             overrides: Arc::from([]),
             observer: Arc::new(Observer::new(false, None)?),
             cache: None,
-            on_stuck: Arc::new(|failure: &Failure| {
-                audit::stderr_line(&format!("konecty-session: {}", failure.message))
-            }),
+            on_stuck: Arc::new(|failure: &Failure| audit::stderr_line(&failure.message)),
         })
     }
 
