@@ -62,6 +62,14 @@ fn under_node_with_jco_the_component_logs_in_and_writes_what_our_binary_writes()
                 .all(|i| i.as_str().unwrap().starts_with("wasi:")),
         "expected only standard WASI imports, got {imports:?}"
     );
+    // The README's jco example takes the interface by this key.
+    assert!(
+        ready["exports"]
+            .as_array()
+            .is_some_and(|keys| keys.contains(&json!("konecty:session/api@0.2.0"))),
+        "expected jco to export konecty:session/api@0.2.0, got {}",
+        ready["exports"]
+    );
     assert_eq!(
         ready["functions"],
         json!([

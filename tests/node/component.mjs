@@ -47,7 +47,7 @@ const instance = await instantiate(
   shim.getImportObject(),
 );
 const api = instance["konecty:session/api@0.2.0"] ?? instance.api;
-line({ ready: true, imports, functions: Object.keys(api).sort() });
+line({ ready: true, imports, exports: Object.keys(instance).sort(), functions: Object.keys(api).sort() });
 
 for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
   if (!text.trim()) continue;
