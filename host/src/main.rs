@@ -7,28 +7,30 @@ use konecty_session::exit::{Exit, Failure};
 
 fn main() -> ExitCode {
     // Known before parsing, so that even a usage error comes out as JSON.
-    let mut json = std::env::args_os()
+    let json_asked = std::env::args_os()
         .skip(1)
         .take_while(|arg| arg != "--")
         .any(|arg| arg == "--json");
-    match run(&mut json) {
+    let cli = match parse() {
+        Ok(Some(cli)) => cli,
+        Ok(None) => return Exit::Success.into(),
+        Err(err) => return fail(&err, json_asked),
+    };
+    // The MCP server's stdout carries the protocol: its own failure goes to stderr.
+    let json_errors = cli.json && !matches!(cli.command, Command::Mcp(_));
+    match run(&cli) {
         Ok(code) => code,
-        Err(err) => {
-            let failure = Failure::of(&err);
-            failure.print(json);
-            failure.exit.into()
-        }
+        Err(err) => fail(&err, json_errors),
     }
 }
 
-/// `json` says how a failure is to be printed; parsing the arguments may change it.
-fn run(json: &mut bool) -> anyhow::Result<ExitCode> {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+/// The arguments, or None when clap has answered `--help` or `--version` itself.
+fn parse() -> anyhow::Result<Option<Cli>> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(Some(cli)),
         Err(err) if !err.use_stderr() => {
-            // --help and --version.
             err.print()?;
-            return Ok(Exit::Success.into());
+            Ok(None)
         }
         Err(err) => {
             // clap's first line says what is wrong; its usage block is what --help is for.
@@ -36,12 +38,13 @@ fn run(json: &mut bool) -> anyhow::Result<ExitCode> {
             let first = rendered.lines().next().unwrap_or("invalid usage");
             let message = first.strip_prefix("error: ").unwrap_or(first);
             let message = format!("{message} (see --help)");
-            return Err(Failure::of_kind(Exit::Usage, "usage", message).into());
+            Err(Failure::of_kind(Exit::Usage, "usage", message).into())
         }
-    };
-    // The MCP server's stdout carries the protocol: its own failure goes to stderr.
-    *json = cli.json && !matches!(cli.command, Command::Mcp(_));
-    let report = konecty_session::commands::run(&cli)?;
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let report = konecty_session::commands::run(cli)?;
     let mut stdout = std::io::stdout().lock();
     if cli.json {
         if !report.json.is_null() {
@@ -52,4 +55,11 @@ fn run(json: &mut bool) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
     Ok(report.exit.into())
+}
+
+/// Prints the failure once, as JSON on stdout or one line on stderr.
+fn fail(err: &anyhow::Error, json: bool) -> ExitCode {
+    let failure = Failure::of(err);
+    failure.print(json);
+    failure.exit.into()
 }
