@@ -44,6 +44,22 @@ impl fmt::Display for Restricted {
     }
 }
 
+impl Restricted {
+    /// Where a self-hosted Konecty may live: what `--allow-private-network` lets a name lead
+    /// to. Metadata, multicast, broadcast, unspecified and reserved addresses are no
+    /// server's, so no flag allows them.
+    pub fn is_private_network(self) -> bool {
+        matches!(
+            self,
+            Restricted::Loopback
+                | Restricted::Private
+                | Restricted::Shared
+                | Restricted::LinkLocal
+                | Restricted::UniqueLocal
+        )
+    }
+}
+
 /// `None` for a public address.
 pub fn restriction(ip: IpAddr) -> Option<Restricted> {
     match ip {
@@ -202,6 +218,35 @@ mod tests {
     fn multicast_and_broadcast_are_restricted() {
         assert_class(Some(Restricted::Multicast), &["224.0.0.1", "ff02::1"]);
         assert_class(Some(Restricted::Broadcast), &["255.255.255.255"]);
+    }
+
+    #[test]
+    fn only_networks_a_server_can_sit_on_count_as_private_networks() {
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "100.64.0.1",
+            "169.254.1.1",
+            "fd00::1",
+            "::1",
+        ] {
+            assert!(
+                class(ip).is_some_and(Restricted::is_private_network),
+                "{ip} should be a private network"
+            );
+        }
+        for ip in [
+            "169.254.169.254",
+            "fd00:ec2::254",
+            "192.0.0.192",
+            "0.0.0.0",
+            "224.0.0.1",
+        ] {
+            assert!(
+                !class(ip).is_some_and(Restricted::is_private_network),
+                "{ip} must not be allowed by --allow-private-network"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct RequestEvent {
     pub method: String,
     pub origin: String,
     pub path: String,
+    /// The proxy it went through (`http://host:port`, never credentials).
+    pub via: Option<String>,
     pub outcome: RequestOutcome,
 }
 
@@ -110,6 +112,14 @@ impl Observer {
 
 impl RequestEvent {
     fn log_line(&self) -> String {
+        let line = self.outcome_line();
+        match &self.via {
+            Some(proxy) => format!("{line} via proxy {proxy}"),
+            None => line,
+        }
+    }
+
+    fn outcome_line(&self) -> String {
         let Self { method, path, .. } = self;
         match &self.outcome {
             RequestOutcome::Denied { reason } => format!("{method} {path} denied: {reason}"),
@@ -140,6 +150,9 @@ impl RequestEvent {
         put("method", self.method.clone().into());
         put("origin", self.origin.clone().into());
         put("path", self.path.clone().into());
+        if let Some(proxy) = &self.via {
+            put("proxy", proxy.clone().into());
+        }
         match &self.outcome {
             RequestOutcome::Denied { reason } => {
                 put("decision", "denied".into());

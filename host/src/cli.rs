@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::Observer;
 use crate::exit::{Exit, Failure};
+use crate::network::Network;
 use crate::policy::{Limits, Origin};
-use crate::transport::Overrides;
+use crate::proxy::{ProxyRules, ProxySetting};
+use crate::trust::Trust;
 
 /// Base URL used when nothing else names one, as in Konecty's SDKs.
 pub const DEFAULT_HOST: &str = "http://localhost:3000";
@@ -47,7 +49,13 @@ ms); --audit FILE appends the same as JSON lines, plus every file changed. Token
 emails and phones are never printed.
 
 Only https:// reaches hosts other than this machine (--allow-insecure-http to override), and
-a host name may not resolve to a private, loopback, link-local or metadata address.";
+a host name may not resolve to a private, loopback, link-local or metadata address
+(--allow-private-network for a self-hosted Konecty; metadata addresses never).
+
+Networks: https_proxy / HTTPS_PROXY (https hosts), http_proxy (http hosts) and no_proxy
+are honoured as curl does; --proxy URL or --no-proxy override them. TLS is verified against
+SSL_CERT_FILE / SSL_CERT_DIR when set, else the system's trust store; --cacert FILE
+trusts a company or private CA alone.";
 
 /// Konecty's OTP login, run as a sandboxed WebAssembly component.
 ///
@@ -103,6 +111,27 @@ pub struct Cli {
     /// changes (no tokens, codes, emails or phones: those fields do not exist)
     #[arg(long, global = true, value_name = "FILE")]
     pub audit: Option<PathBuf>,
+
+    /// Send requests through this proxy, http://[USER:PASSWORD@]HOST:PORT, instead of the
+    /// one https_proxy or http_proxy names (no_proxy still applies). Credentials given
+    /// here show in process listings: prefer the variables for them
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+
+    /// Connect directly, ignoring https_proxy, HTTPS_PROXY, http_proxy and no_proxy
+    #[arg(long, global = true)]
+    pub no_proxy: bool,
+
+    /// Trust only the CA certificates in FILE (PEM) for https, such as a company's
+    /// [default: SSL_CERT_FILE or SSL_CERT_DIR if set, else the system's trust store]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+
+    /// Let the host's name resolve to a private network (10.x, 172.16-31.x, 192.168.x,
+    /// 100.64/10, link-local, fc00::/7, loopback): for a self-hosted Konecty. Cloud
+    /// metadata addresses stay refused [also: KONECTY_ALLOW_PRIVATE_NETWORK=1]
+    #[arg(long, global = true)]
+    pub allow_private_network: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -362,7 +391,8 @@ pub struct Config {
     pub env_token: Option<String>,
     pub limits: Limits,
     pub allow_insecure_http: bool,
-    pub resolve: Overrides,
+    /// Pinned names, proxy, trusted CAs, private networks: fixed at start (`mcp` included).
+    pub network: Network,
     pub observer: Arc<Observer>,
 }
 
@@ -409,6 +439,21 @@ fn parse_pin(text: &str) -> Result<(String, IpAddr), String> {
     Ok((name.to_ascii_lowercase(), ip))
 }
 
+/// `KONECTY_ALLOW_PRIVATE_NETWORK`: 1/true/yes or 0/false/no; anything else is a mistake
+/// worth saying, not a silent no.
+fn private_network_from_env() -> Result<bool, Failure> {
+    const NAME: &str = "KONECTY_ALLOW_PRIVATE_NETWORK";
+    match env_var(NAME).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(_) => Err(Failure::of_kind(
+            Exit::Usage,
+            "usage",
+            format!("{NAME} must be 1 or 0"),
+        )),
+    }
+}
+
 /// An environment variable, with empty counting as unset (as in the SDKs).
 pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -436,6 +481,19 @@ impl Config {
         let observer = Observer::new(verbose, cli.audit.as_deref())
             .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
         let request = Duration::from_secs(cli.timeout);
+        let usage = |error: String| Failure::of_kind(Exit::Usage, "usage", error);
+        let proxy_setting = match (&cli.proxy, cli.no_proxy) {
+            (Some(url), _) => ProxySetting::Url(url.clone()),
+            (None, true) => ProxySetting::Direct,
+            (None, false) => ProxySetting::Environment,
+        };
+        let proxy = ProxyRules::new(&proxy_setting, &|name| std::env::var(name).ok())
+            .map_err(|e| usage(e.to_string()))?;
+        let trust = match &cli.cacert {
+            Some(path) => Trust::only_file(path).map_err(|e| usage(e.to_string()))?,
+            None => Trust::system(),
+        };
+        let private_network = cli.allow_private_network || private_network_from_env()?;
         Ok(Config {
             given_host,
             dir,
@@ -450,7 +508,12 @@ impl Config {
                 ..Limits::default()
             },
             allow_insecure_http: cli.allow_insecure_http,
-            resolve: cli.resolve.clone().into(),
+            network: Network {
+                overrides: cli.resolve.clone().into(),
+                proxy: Arc::new(proxy),
+                trust,
+                private_network,
+            },
             observer: Arc::new(observer),
         })
     }

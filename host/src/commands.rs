@@ -18,6 +18,7 @@ use crate::cli::{
 use crate::credentials_dir;
 use crate::dev_server::{DevServer, DevServerConfig, DevUser};
 use crate::exit::{Exit, Failure, one_line};
+use crate::network::Network;
 use crate::policy::{Incident, Limits};
 use crate::present::{self, mask, mask_email};
 use crate::sandbox::{
@@ -651,7 +652,7 @@ fn demo(cli: &Cli) -> Result<Report> {
         env_token: None,
         limits: Limits::default(),
         allow_insecure_http: false,
-        resolve: Arc::from([]),
+        network: Network::default(),
         observer: Arc::new(Observer::new(cli.verbose, cli.audit.as_deref())?),
     };
     let email = "dev@example.com";
@@ -840,7 +841,7 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
         dir: config.dir.clone(),
         origin: host.map(|h| h.origin.clone()),
         limits: config.limits,
-        overrides: Arc::clone(&config.resolve),
+        network: config.network.clone(),
         observer: Arc::clone(&config.observer),
         on_stuck: stuck_handler(config.json),
         cache: crate::compiled::default_cache_dir(),
@@ -907,6 +908,14 @@ fn failure_of(err: ApiError, incident: &Incident) -> Failure {
         Incident::TooLarge { .. } => {
             failure.message = incident.to_string();
             failure.kind = "bad-response";
+        }
+        Incident::Proxy { .. } => {
+            failure.message = incident.to_string();
+            failure.kind = "network";
+        }
+        Incident::Untrusted { .. } | Incident::Trust(_) => {
+            failure.message = incident.to_string();
+            failure.kind = "certificate";
         }
     }
     failure

@@ -3,7 +3,9 @@
 //! - [`sandbox`]: loads a `konecty:session` component with exactly its grant; [`compiled`]:
 //!   keeps compiled components between runs;
 //! - [`policy`]: the outbound HTTP check (one exact origin, fail closed); [`transport`]:
-//!   sends what it allowed to the address it checked ([`addresses`]), within limits;
+//!   sends what it allowed to the address it checked ([`addresses`]) or through the proxy
+//!   ([`proxy`]), verified against the trusted authorities ([`trust`]), within limits;
+//!   [`network`]: those settings as one value of the grant;
 //! - [`audit`]: what the component did, for `--verbose` and `--audit`;
 //! - [`credentials_dir`]: the one directory it may touch, and file modes;
 //! - [`cli`], [`commands`] and [`login`]: the `konecty-session` binary; [`mcp`]: the same
@@ -23,16 +25,22 @@ pub mod exit;
 pub mod fingerprint;
 pub mod login;
 pub mod mcp;
+pub mod network;
 pub mod policy;
 pub mod present;
+pub mod proxy;
 pub mod sandbox;
 pub mod transport;
+pub mod trust;
 
 // The embedding API (see host/examples/embed.rs): load a component once with
 // [`Runtime::load`], then run each call in its own sandbox with exactly its [`Grant`].
 pub use exit::Failure;
+pub use network::Network;
 pub use policy::{Limits, Origin};
+pub use proxy::{ProxyRules, ProxySetting};
 pub use sandbox::{
     ApiError, ApiSession, Channel, ClientLabel, ComponentSource, Grant, Identifier, LoginMethods,
     LogoutOutcome, OtpSent, Runtime, Sandbox, SaveTargets, SessionCheck, StoredSession,
 };
+pub use trust::Trust;

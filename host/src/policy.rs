@@ -12,7 +12,9 @@ use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::addresses::Restricted;
 use crate::audit::{Observer, RequestEvent, RequestOutcome};
-use crate::transport::{self, Overrides};
+use crate::network::Network;
+use crate::transport;
+use crate::trust::TrustError;
 
 /// `scheme://host:port`, with the port always explicit and the host lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,20 @@ pub enum Incident {
         origin: Origin,
         limit: u64,
     },
+    /// The proxy could not be reached, or would not open the way to the origin.
+    Proxy {
+        /// `http://host:port`, without credentials.
+        proxy: String,
+        origin: Origin,
+        reason: String,
+    },
+    /// The origin's certificate did not verify.
+    Untrusted {
+        origin: Origin,
+        reason: String,
+    },
+    /// The trusted authorities could not be loaded.
+    Trust(TrustError),
 }
 
 /// Shared between the policy and the requests in flight, which outlive its borrow.
@@ -159,6 +175,11 @@ impl fmt::Display for Denial {
             Denial::OtherOrigin { granted, requested } => {
                 write!(f, "{requested} is not the granted origin {granted}")
             }
+            Denial::Address { host, ip, class } if class.is_private_network() => write!(
+                f,
+                "{host} resolves to {ip}, {class}; for a Konecty on a private network pass \
+                 --allow-private-network"
+            ),
             Denial::Address { host, ip, class } => write!(f, "{host} resolves to {ip}, {class}"),
             Denial::NotLoopback { host, ip } => {
                 write!(f, "{host} resolves to {ip}, which is not this machine")
@@ -190,6 +211,18 @@ impl fmt::Display for Incident {
                 "the answer from {origin} was larger than {}; stopped reading",
                 Limits::describe_size(*limit)
             ),
+            Incident::Proxy {
+                proxy,
+                origin,
+                reason,
+            } => write!(f, "the proxy {proxy} did not connect to {origin}: {reason}"),
+            Incident::Untrusted { origin, reason } => write!(
+                f,
+                "the certificate of {} is not trusted ({reason}): if a private or company CA \
+                 signs it, pass that CA with --cacert FILE or SSL_CERT_FILE",
+                origin.host()
+            ),
+            Incident::Trust(error) => write!(f, "cannot load trusted certificates: {error}"),
         }
     }
 }
@@ -231,6 +264,8 @@ pub struct Watch {
     pub method: String,
     pub origin: String,
     pub path: String,
+    /// The proxy the request went through, without credentials.
+    pub via: Option<String>,
 }
 
 impl Watch {
@@ -246,7 +281,7 @@ impl Watch {
 pub struct HttpPolicy {
     granted: Option<Origin>,
     limits: Limits,
-    overrides: Overrides,
+    network: Network,
     incidents: Incidents,
     observer: Arc<Observer>,
 }
@@ -255,13 +290,13 @@ impl HttpPolicy {
     pub fn new(
         granted: Option<Origin>,
         limits: Limits,
-        overrides: Overrides,
+        network: Network,
         observer: Arc<Observer>,
     ) -> Self {
         HttpPolicy {
             granted,
             limits,
-            overrides,
+            network,
             incidents: Incidents::default(),
             observer,
         }
@@ -306,6 +341,7 @@ impl WasiHttpHooks for HttpPolicy {
             method: request.method().to_string(),
             origin: request_origin(request.uri()),
             path: loggable_path(request.uri()),
+            via: None,
         };
         let origin = match self.check(request.uri()) {
             Ok(origin) => origin,
@@ -314,6 +350,7 @@ impl WasiHttpHooks for HttpPolicy {
                     method: watch.method.clone(),
                     origin: watch.origin.clone(),
                     path: watch.path.clone(),
+                    via: None,
                     outcome: RequestOutcome::Denied {
                         reason: denial.to_string(),
                     },
@@ -322,9 +359,9 @@ impl WasiHttpHooks for HttpPolicy {
                 return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
             }
         };
-        let (limits, overrides) = (self.limits, Arc::clone(&self.overrides));
+        let (limits, network) = (self.limits, self.network.clone());
         Box::new(async move {
-            let response = transport::send(request, origin, overrides, limits, watch).await?;
+            let response = transport::send(request, origin, network, limits, watch).await?;
             Ok((response, Box::new(async { Ok(()) }) as Io))
         })
     }
@@ -374,7 +411,7 @@ mod tests {
         HttpPolicy::new(
             Some(Origin::of_base_url(granted).unwrap()),
             Limits::default(),
-            Overrides::from([]),
+            Network::default(),
             Arc::default(),
         )
     }
@@ -489,7 +526,7 @@ mod tests {
 
     #[test]
     fn no_grant_denies_everything() {
-        let p = HttpPolicy::new(None, Limits::default(), Overrides::from([]), Arc::default());
+        let p = HttpPolicy::new(None, Limits::default(), Network::default(), Arc::default());
         assert_eq!(verdict(&p, "https://a.com/"), Err(Denial::NoGrant));
     }
 
@@ -580,7 +617,18 @@ mod tests {
         };
         assert_eq!(
             address.to_string(),
-            "konecty.test resolves to 10.1.2.3, a private address"
+            "konecty.test resolves to 10.1.2.3, a private address; for a Konecty on a private \
+             network pass --allow-private-network"
+        );
+        let metadata = Denial::Address {
+            host: "konecty.test".into(),
+            ip: "169.254.169.254".parse().unwrap(),
+            class: Restricted::Metadata,
+        };
+        assert_eq!(
+            metadata.to_string(),
+            "konecty.test resolves to 169.254.169.254, a cloud metadata address",
+            "no flag allows a metadata address, so none is suggested"
         );
     }
 }

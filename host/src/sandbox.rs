@@ -16,8 +16,8 @@ use crate::audit::{self, Observer};
 use crate::compiled;
 use crate::credentials_dir::{self, DirLock};
 use crate::exit::{Exit, Failure};
+use crate::network::Network;
 use crate::policy::{HttpPolicy, Incident, Limits, Origin};
-use crate::transport::Overrides;
 
 wasmtime::component::bindgen!({ world: "session", path: "../wit" });
 
@@ -73,8 +73,8 @@ pub struct Grant {
     /// The only origin it may send requests to; none means no HTTP at all.
     pub origin: Option<Origin>,
     pub limits: Limits,
-    /// Names pinned to addresses (`--resolve`).
-    pub overrides: Overrides,
+    /// How the origin is reached: pinned names, proxy, trusted CAs, private networks.
+    pub network: Network,
     /// Where requests and file changes are reported.
     pub observer: Arc<Observer>,
     /// Where compiled components are kept between runs; none: compile every time.
@@ -96,7 +96,8 @@ const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
 
 impl Grant {
     /// The directory `dir` and, with `base_url`, HTTP to that URL's origin only; the
-    /// default limits, no pinned names, no log or audit, no compile cache. Plain http to a
+    /// default limits, a direct connection (no proxy) verified against the system's trusted
+    /// authorities, public addresses only, no log or audit, no compile cache. Plain http to a
     /// remote host is the caller's choice here (the CLI refuses it without a flag). A call
     /// stuck in a host call past its deadline (wasm that spins is stopped; a host call that
     /// never returns cannot be) is reported on stderr and its thread stays blocked; the CLI
@@ -110,7 +111,7 @@ impl Grant {
             dir: dir.into(),
             origin,
             limits: Limits::default(),
-            overrides: Arc::from([]),
+            network: Network::default(),
             observer: Arc::new(Observer::new(false, None)?),
             cache: None,
             on_stuck: Arc::new(|failure: &Failure| audit::stderr_line(&failure.message)),
@@ -258,7 +259,7 @@ impl Runtime {
             policy: HttpPolicy::new(
                 grant.origin,
                 grant.limits,
-                grant.overrides,
+                grant.network,
                 Arc::clone(&grant.observer),
             ),
             memory: MemoryCap::default(),
@@ -520,7 +521,7 @@ mod tests {
             dir: dir.to_path_buf(),
             origin: None,
             limits: Limits::default(),
-            overrides: Arc::from([]),
+            network: Network::default(),
             observer: Arc::default(),
             cache: None,
             on_stuck: Arc::new(|_| {}),

@@ -1,17 +1,17 @@
 //! Sends one request the policy allowed, replacing wasmtime's `default_send_request`, which
 //! resolves the name and connects to whatever DNS says, has no whole-request deadline and
 //! no size limit. Here the host resolves the name itself, refuses restricted addresses,
-//! connects to the address it checked (so DNS rebinding cannot move the request), speaks
-//! TLS with rustls and the webpki roots, and enforces its limits whatever the component
-//! asked for.
+//! connects to the address it checked (so DNS rebinding cannot move the request), or goes
+//! through the proxy the rules name (`proxy`), speaks TLS with rustls and the trusted
+//! authorities (`trust`), and enforces its limits whatever the component asked for.
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+use http::Uri;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -22,73 +22,100 @@ use wasmtime_wasi_http::{Error, WasiBody};
 
 use crate::addresses::{Restricted, restriction};
 use crate::audit::{RequestEvent, RequestOutcome};
+use crate::network::Network;
 use crate::policy::{Denial, Incident, Limits, Origin, Watch};
+use crate::proxy::Proxy;
+use crate::trust::{Trust, untrusted_reason};
 
 /// How long a connection outlives the request deadline, so that the deadline is what ends it.
 const CONNECTION_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Names pinned to addresses by `--resolve`, lower-cased.
-pub type Overrides = Arc<[(String, IpAddr)]>;
 
 /// Sends `request` to `origin`, which the policy has already matched.
 pub async fn send(
     mut request: http::Request<WasiBody>,
     origin: Origin,
-    overrides: Overrides,
+    network: Network,
     limits: Limits,
-    watch: Watch,
+    mut watch: Watch,
 ) -> Result<http::Response<WasiBody>, Error> {
     let started = Instant::now();
+    let proxy = network.proxy.route(&origin);
+    watch.via = proxy.as_ref().map(|p| p.shown().to_string());
     let pending = Pending {
         watch: Some(watch),
         started,
     };
     let deadline = tokio::time::Instant::now() + limits.request;
 
+    // Only the host speaks to a proxy: the component's own proxy headers are dropped.
+    for name in [
+        http::header::PROXY_AUTHORIZATION,
+        "proxy-connection".parse().unwrap(),
+    ] {
+        request.headers_mut().remove(name);
+    }
+
+    // Name lookup, connecting, the proxy's tunnel and the TLS handshake share one limit.
     let connect_by = deadline.min(tokio::time::Instant::now() + limits.connect);
-    // Name lookup counts as connecting: a resolver that never answers is bounded too.
-    let looked_up = tokio::time::timeout_at(connect_by, addresses(&origin, &overrides))
+    let opened = tokio::time::timeout_at(connect_by, open(&origin, proxy.as_ref(), &network))
         .await
-        .unwrap_or_else(|_| {
-            Err(Unsendable::Failed(
-                Error::DnsTimeout,
-                "name lookup timed out".into(),
-            ))
-        });
-    let connected = match looked_up {
-        Ok(addresses) => connect(&origin, &addresses, connect_by).await,
+        .unwrap_or(Err(Unsendable::TimedOut));
+    let stream = match opened {
+        Ok(stream) => stream,
         Err(Unsendable::Denied(denial)) => {
             let reason = denial.to_string();
             pending.watch().incident(Incident::Denied(denial));
             pending.report(RequestOutcome::Denied { reason });
             return Err(Error::HttpRequestDenied);
         }
-        Err(Unsendable::Failed(error, why)) => Err((error, why)),
-    };
-    let stream = match connected {
-        Ok(stream) => stream,
-        Err((error, why)) => {
-            // Looking up and connecting share one limit.
-            if matches!(error, Error::DnsTimeout | Error::ConnectionTimeout) {
-                pending.watch().incident(Incident::TimedOut {
-                    origin: origin.clone(),
-                    limit: limits.connect.min(limits.request),
-                    connecting: true,
-                });
-            }
+        Err(Unsendable::TimedOut) => {
+            pending.watch().incident(Incident::TimedOut {
+                origin: origin.clone(),
+                limit: limits.connect.min(limits.request),
+                connecting: true,
+            });
+            pending.failed("connect timed out".into());
+            return Err(Error::ConnectionTimeout);
+        }
+        Err(Unsendable::Stopped(incident, error)) => {
+            let why = short_error(&incident.to_string());
+            pending.watch().incident(incident);
+            pending.failed(why);
+            return Err(error);
+        }
+        Err(Unsendable::Failed(error, why)) => {
             pending.failed(why);
             return Err(error);
         }
     };
 
-    // The request line carries the path only; scheme and authority are for proxies.
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .parse()
-        .map_err(|_| Error::HttpRequestUriInvalid)?;
-    *request.uri_mut() = path;
+    match &proxy {
+        // Plain http through a proxy: the request line carries the whole URL (absolute
+        // form), and the proxy's credentials go along.
+        Some(proxy) if !origin.secure() => {
+            if let Some(authorization) = proxy.authorization() {
+                request
+                    .headers_mut()
+                    .insert(http::header::PROXY_AUTHORIZATION, authorization.clone());
+            }
+            let absolute: Uri = format!("http://{}:{}{}", origin.host(), origin.port(), {
+                request.uri().path_and_query().map_or("/", |p| p.as_str())
+            })
+            .parse()
+            .map_err(|_| Error::HttpRequestUriInvalid)?;
+            *request.uri_mut() = absolute;
+        }
+        // Otherwise the request line carries the path only.
+        _ => {
+            let path = request
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .parse()
+                .map_err(|_| Error::HttpRequestUriInvalid)?;
+            *request.uri_mut() = path;
+        }
+    }
 
     let answered = tokio::time::timeout_at(deadline, async {
         let (mut sender, connection) =
@@ -146,15 +173,51 @@ pub async fn send(
 }
 
 enum Unsendable {
+    /// Refused by the address rules.
     Denied(Denial),
+    /// The connect limit ran out.
+    TimedOut,
+    /// Stopped for a reason the host tells the user in its own words.
+    Stopped(Incident, Error),
+    /// Failed as networks do (refused, unreachable): the component's error says enough.
     Failed(Error, String),
 }
 
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+/// A connection ready for the request: direct to a checked address, or through the proxy
+/// (a CONNECT tunnel for https, the proxy itself for plain http), with TLS for https.
+async fn open(
+    origin: &Origin,
+    proxy: Option<&Proxy>,
+    network: &Network,
+) -> Result<Box<dyn Stream>, Unsendable> {
+    let tcp = match proxy {
+        None => {
+            let addresses = addresses(origin, &network.overrides, network.private_network).await?;
+            connect(&addresses).await?
+        }
+        Some(proxy) => {
+            let tcp = connect_proxy(proxy, origin).await?;
+            if !origin.secure() {
+                return Ok(Box::new(tcp));
+            }
+            tunnel(tcp, proxy, origin).await?
+        }
+    };
+    if !origin.secure() {
+        return Ok(Box::new(tcp));
+    }
+    tls(origin, tcp, &network.trust).await
+}
+
 /// The addresses to connect to: an address literal as given, else the name's addresses,
-/// every one of which must be public (`localhost` may only be loopback).
+/// every one of which must be allowed (see [`check_address`]).
 async fn addresses(
     origin: &Origin,
     overrides: &[(String, IpAddr)],
+    private_network: bool,
 ) -> Result<Vec<SocketAddr>, Unsendable> {
     let port = origin.port();
     if let Some(ip) = origin.ip_literal() {
@@ -181,7 +244,7 @@ async fn addresses(
         ));
     }
     for &ip in &ips {
-        check_address(name, ip).map_err(Unsendable::Denied)?;
+        check_address(name, ip, private_network).map_err(Unsendable::Denied)?;
     }
     Ok(ips
         .into_iter()
@@ -189,8 +252,9 @@ async fn addresses(
         .collect())
 }
 
-/// Whether `name` may lead to `ip`.
-pub fn check_address(name: &str, ip: IpAddr) -> Result<(), Denial> {
+/// Whether `name` may lead to `ip`: public addresses only, `localhost` to loopback only,
+/// and with `private_network` also the networks a self-hosted server sits on.
+pub fn check_address(name: &str, ip: IpAddr, private_network: bool) -> Result<(), Denial> {
     match restriction(ip) {
         // `localhost` means this machine, so only loopback (see `Origin::is_loopback`).
         Some(Restricted::Loopback) if name == "localhost" => Ok(()),
@@ -199,6 +263,9 @@ pub fn check_address(name: &str, ip: IpAddr) -> Result<(), Denial> {
             host: name.to_string(),
             ip,
         }),
+        Some(class) if private_network && class.is_private_network() && name != "localhost" => {
+            Ok(())
+        }
         Some(class) => Err(Denial::Address {
             host: name.to_string(),
             ip,
@@ -207,65 +274,160 @@ pub fn check_address(name: &str, ip: IpAddr) -> Result<(), Denial> {
     }
 }
 
-trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
-
-async fn connect(
-    origin: &Origin,
-    addresses: &[SocketAddr],
-    by: tokio::time::Instant,
-) -> Result<Box<dyn Stream>, (Error, String)> {
-    let mut last = (Error::ConnectionRefused, "no address".to_string());
-    let mut tcp = None;
+async fn connect(addresses: &[SocketAddr]) -> Result<TcpStream, Unsendable> {
+    let mut last = Unsendable::Failed(Error::ConnectionRefused, "no address".into());
     for address in addresses {
-        match tokio::time::timeout_at(by, TcpStream::connect(address)).await {
-            Ok(Ok(stream)) => {
-                tcp = Some(stream);
-                break;
+        match TcpStream::connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => {
+                last = Unsendable::Failed(Error::Connect(e), format!("cannot connect to {address}"))
             }
-            Ok(Err(e)) => last = (Error::Connect(e), format!("cannot connect to {address}")),
-            Err(_) => return Err((Error::ConnectionTimeout, "connect timed out".into())),
         }
     }
-    let Some(tcp) = tcp else { return Err(last) };
-    if !origin.secure() {
-        return Ok(Box::new(tcp));
-    }
-    let server_name = match origin.ip_literal() {
-        Some(ip) => rustls::pki_types::ServerName::from(ip),
-        None => rustls::pki_types::ServerName::try_from(origin.host().to_string())
-            .map_err(|_| (Error::HttpRequestUriInvalid, "not a TLS name".into()))?,
+    Err(last)
+}
+
+/// A TCP connection to the proxy. Its address is the user's configuration (a loopback proxy
+/// is how agent sandboxes let traffic out), so it is not checked like the origin's.
+async fn connect_proxy(proxy: &Proxy, origin: &Origin) -> Result<TcpStream, Unsendable> {
+    TcpStream::connect(proxy.address()).await.map_err(|e| {
+        Unsendable::Stopped(
+            Incident::Proxy {
+                proxy: proxy.shown().to_string(),
+                origin: origin.clone(),
+                reason: format!("cannot connect to the proxy ({})", io_reason(&e)),
+            },
+            Error::ConnectionRefused,
+        )
+    })
+}
+
+/// `CONNECT host:port` through the proxy: TLS then runs end to end with the origin, so the
+/// proxy sees neither the code nor the token. Ours rather than hyper-util's `Tunnel`, whose
+/// error type is private and drops the proxy's status, the one thing a user needs to see.
+async fn tunnel(
+    mut tcp: TcpStream,
+    proxy: &Proxy,
+    origin: &Origin,
+) -> Result<TcpStream, Unsendable> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// The most of the proxy's answer read before giving up on it.
+    const MAX_ANSWER: usize = 8 * 1024;
+
+    let refused = |reason: String| {
+        Unsendable::Stopped(
+            Incident::Proxy {
+                proxy: proxy.shown().to_string(),
+                origin: origin.clone(),
+                reason,
+            },
+            Error::DestinationUnavailable,
+        )
     };
-    let connector = tokio_rustls::TlsConnector::from(tls_config());
-    match tokio::time::timeout_at(by, connector.connect(server_name, tcp)).await {
-        Ok(Ok(tls)) => Ok(Box::new(tls)),
-        Ok(Err(e)) => {
-            let why = format!("TLS: {e}");
-            Err((Error::Tls(e), why))
+    let target = format!("{}:{}", origin.host(), origin.port());
+    let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes();
+    if let Some(authorization) = proxy.authorization() {
+        request.extend_from_slice(b"Proxy-Authorization: ");
+        request.extend_from_slice(authorization.as_bytes());
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"\r\n");
+    tcp.write_all(&request)
+        .await
+        .map_err(|e| refused(format!("{} during CONNECT", io_reason(&e))))?;
+
+    // The answer's head, a byte at a time: whatever follows it belongs to TLS.
+    let mut answer = Vec::with_capacity(128);
+    while !answer.ends_with(b"\r\n\r\n") {
+        if answer.len() >= MAX_ANSWER {
+            return Err(refused("its answer to CONNECT was too long".into()));
         }
-        Err(_) => Err((Error::ConnectionTimeout, "TLS handshake timed out".into())),
+        let byte = tcp
+            .read_u8()
+            .await
+            .map_err(|e| refused(format!("{} during CONNECT", io_reason(&e))))?;
+        answer.push(byte);
+    }
+    match connect_status(&answer) {
+        Some((200..=299, _)) => Ok(tcp),
+        Some((407, _)) if proxy.authorization().is_some() => Err(refused(
+            "it refused the credentials in the proxy URL (407)".into(),
+        )),
+        Some((407, _)) => Err(refused(
+            "it asks for credentials (407): give them in the proxy URL, \
+             http://user:password@host:port"
+                .into(),
+        )),
+        Some((status, reason)) => Err(refused(format!("it answered {status} {reason}"))),
+        None => Err(refused("its answer to CONNECT was not HTTP".into())),
     }
 }
 
-/// rustls with the ring provider named explicitly (no process-wide default to race for)
-/// and the Mozilla roots from webpki-roots.
-fn tls_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-            };
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
+/// The status and reason of an HTTP/1 answer head, the reason made printable and short (it
+/// comes from the proxy).
+fn connect_status(head: &[u8]) -> Option<(u16, String)> {
+    let line = head.split(|&b| b == b'\r').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    let rest = line.strip_prefix("HTTP/1.")?.get(2..)?;
+    let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+    if code.len() != 3 {
+        return None;
+    }
+    let status = code.parse().ok()?;
+    let reason = reason
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
+        .take(60)
+        .collect::<String>()
+        .trim()
+        .to_string();
+    Some((status, reason))
+}
+
+async fn tls(
+    origin: &Origin,
+    tcp: impl Stream,
+    trust: &Trust,
+) -> Result<Box<dyn Stream>, Unsendable> {
+    let server_name =
+        match origin.ip_literal() {
+            Some(ip) => rustls::pki_types::ServerName::from(ip),
+            None => rustls::pki_types::ServerName::try_from(origin.host().to_string()).map_err(
+                |_| Unsendable::Failed(Error::HttpRequestUriInvalid, "not a TLS name".into()),
+            )?,
+        };
+    let config = trust
+        .client_config()
+        .map_err(|e| Unsendable::Stopped(Incident::Trust(e), Error::TlsCertificateError))?;
+    let connector = tokio_rustls::TlsConnector::from(config);
+    match connector.connect(server_name, tcp).await {
+        Ok(tls) => Ok(Box::new(tls)),
+        Err(e) => match untrusted_reason(&e) {
+            Some(reason) => Err(Unsendable::Stopped(
+                Incident::Untrusted {
+                    origin: origin.clone(),
+                    reason,
+                },
+                Error::TlsCertificateError,
+            )),
+            None => {
+                let why = short_error(&format!("TLS: {e}"));
+                Err(Unsendable::Failed(Error::Tls(e), why))
+            }
+        },
+    }
+}
+
+/// An I/O error in a few words, without the OS's error number.
+fn io_reason(error: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match error.kind() {
+        ConnectionRefused => "connection refused".into(),
+        ConnectionReset => "connection reset".into(),
+        UnexpectedEof => "connection closed".into(),
+        TimedOut => "timed out".into(),
+        _ => short_error(&error.to_string()),
+    }
 }
 
 /// The first line of an error, bounded: for logs, never a body.
@@ -441,6 +603,7 @@ impl Watch {
             method: self.method.clone(),
             origin: self.origin.clone(),
             path: self.path.clone(),
+            via: self.via.clone(),
             outcome,
         });
     }
@@ -455,8 +618,30 @@ mod tests {
     }
 
     #[test]
+    fn a_proxys_answer_to_connect_is_read_for_its_status() {
+        assert_eq!(
+            connect_status(b"HTTP/1.1 200 Connection established\r\n\r\n"),
+            Some((200, "Connection established".into()))
+        );
+        assert_eq!(
+            connect_status(b"HTTP/1.0 403 Forbidden \x1b[31mred\r\nx: y\r\n\r\n"),
+            Some((403, "Forbidden  [31mred".into())),
+            "the proxy's words are made printable"
+        );
+        assert_eq!(
+            connect_status(b"HTTP/1.1 502\r\n\r\n"),
+            Some((502, String::new()))
+        );
+        assert_eq!(connect_status(b"SSH-2.0-OpenSSH\r\n\r\n"), None);
+        assert_eq!(connect_status(b"HTTP/1.1 2000 OK\r\n\r\n"), None);
+    }
+
+    #[test]
     fn a_name_may_lead_to_a_public_address() {
-        assert_eq!(check_address("app.konecty.com", ip("203.0.114.9")), Ok(()));
+        assert_eq!(
+            check_address("app.konecty.com", ip("203.0.114.9"), false),
+            Ok(())
+        );
     }
 
     #[test]
@@ -469,7 +654,7 @@ mod tests {
             "fd00::1",
         ] {
             assert!(
-                check_address("app.konecty.com", ip(address)).is_err(),
+                check_address("app.konecty.com", ip(address), false).is_err(),
                 "app.konecty.com -> {address} was allowed"
             );
         }
@@ -477,11 +662,53 @@ mod tests {
 
     #[test]
     fn localhost_may_lead_to_loopback_only() {
-        assert_eq!(check_address("localhost", ip("127.0.0.1")), Ok(()));
-        assert_eq!(check_address("localhost", ip("::1")), Ok(()));
-        assert!(check_address("localhost", ip("10.0.0.1")).is_err());
-        assert!(check_address("localhost", ip("8.8.8.8")).is_err());
-        assert!(check_address("localhost.evil.io", ip("127.0.0.1")).is_err());
+        assert_eq!(check_address("localhost", ip("127.0.0.1"), false), Ok(()));
+        assert_eq!(check_address("localhost", ip("::1"), false), Ok(()));
+        assert!(check_address("localhost", ip("10.0.0.1"), false).is_err());
+        assert!(check_address("localhost", ip("8.8.8.8"), false).is_err());
+        assert!(check_address("localhost.evil.io", ip("127.0.0.1"), false).is_err());
+    }
+
+    #[test]
+    fn the_private_network_flag_lets_a_name_lead_to_where_self_hosted_servers_sit() {
+        for address in [
+            "10.0.0.1",
+            "192.168.1.9",
+            "127.0.0.1",
+            "100.64.0.1",
+            "fd00::1",
+        ] {
+            assert_eq!(
+                check_address("crm.intranet", ip(address), true),
+                Ok(()),
+                "crm.intranet -> {address} with --allow-private-network"
+            );
+        }
+    }
+
+    #[test]
+    fn no_flag_lets_a_name_lead_to_a_metadata_service() {
+        for address in [
+            "169.254.169.254",
+            "fd00:ec2::254",
+            "192.0.0.192",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(
+                matches!(
+                    check_address("crm.intranet", ip(address), true),
+                    Err(Denial::Address {
+                        class: Restricted::Metadata,
+                        ..
+                    })
+                ),
+                "crm.intranet -> {address} was allowed"
+            );
+        }
+        assert!(
+            check_address("localhost", ip("10.0.0.1"), true).is_err(),
+            "localhost stays this machine with the flag too"
+        );
     }
 
     fn resolved(url: &str, overrides: &[(&str, &str)]) -> Result<Vec<SocketAddr>, String> {
@@ -495,10 +722,12 @@ mod tests {
             .build()
             .unwrap();
         runtime
-            .block_on(addresses(&origin, &overrides))
+            .block_on(addresses(&origin, &overrides, false))
             .map_err(|refused| match refused {
                 Unsendable::Denied(denial) => denial.to_string(),
                 Unsendable::Failed(_, why) => why,
+                Unsendable::TimedOut => "timed out".into(),
+                Unsendable::Stopped(incident, _) => incident.to_string(),
             })
     }
 
@@ -522,7 +751,11 @@ mod tests {
         );
         assert_eq!(
             resolved("https://konecty.test", &[("konecty.test", "10.1.2.3")]),
-            Err("konecty.test resolves to 10.1.2.3, a private address".into())
+            Err(
+                "konecty.test resolves to 10.1.2.3, a private address; for a Konecty on a \
+                 private network pass --allow-private-network"
+                    .into()
+            )
         );
     }
 }

@@ -13,6 +13,8 @@ mod inputs;
 mod json;
 mod login;
 mod mcp;
+mod netfakes;
+mod networks;
 mod node;
 mod pinning;
 mod readers;

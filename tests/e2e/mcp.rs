@@ -311,3 +311,35 @@ fn the_token_tool_exists_only_when_exposed() {
     );
     client.finish();
 }
+
+#[test]
+fn no_tool_call_can_allow_a_private_network() {
+    let server = CannedServer::json(
+        "200 OK",
+        r#"{"passwordEnabled":true,"emailOtpEnabled":true,"whatsAppOtpEnabled":false}"#,
+    );
+    let home = Home::new();
+    let mut client = Client::start(
+        &home,
+        &[
+            "--allow-insecure-http",
+            "--resolve",
+            "konecty.test=127.0.0.1",
+            "mcp",
+        ],
+    );
+    let host = format!("http://konecty.test:{}", server.port());
+    // Whatever the arguments say, the network settings are the ones the server started with.
+    let (is_error, content) = client.call(
+        "login_options",
+        json!({"host": host, "allowPrivateNetwork": true, "allow_private_network": true}),
+    );
+    assert!(is_error, "expected a refusal, got {content}");
+    let message = content["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("--allow-private-network"),
+        "expected the refusal to name the start flag, got {content}"
+    );
+    assert_eq!(server.hits(), 0, "the private address was reached");
+    client.finish();
+}
