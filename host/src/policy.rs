@@ -215,7 +215,7 @@ impl fmt::Display for Incident {
                 proxy,
                 origin,
                 reason,
-            } => write!(f, "the proxy {proxy} did not connect to {origin}: {reason}"),
+            } => write!(f, "could not reach {origin} through the proxy {proxy}: {reason}"),
             Incident::Untrusted { origin, reason } => write!(
                 f,
                 "the certificate of {} is not trusted ({reason}): if a private or company CA \
@@ -619,6 +619,27 @@ mod tests {
             address.to_string(),
             "konecty.test resolves to 10.1.2.3, a private address; for a Konecty on a private \
              network pass --allow-private-network"
+        );
+        let origin = Origin::of_base_url("https://crm.example").unwrap();
+        let proxy = Incident::Proxy {
+            proxy: "http://10.0.0.1:3128".into(),
+            origin: origin.clone(),
+            reason: "it answered 403 Forbidden".into(),
+        };
+        assert_eq!(
+            proxy.to_string(),
+            "could not reach https://crm.example:443 through the proxy http://10.0.0.1:3128: it \
+             answered 403 Forbidden"
+        );
+        let untrusted = Incident::Untrusted {
+            origin,
+            reason: "expired".into(),
+        }
+        .to_string();
+        assert!(
+            untrusted.starts_with("the certificate of crm.example is not trusted (expired)")
+                && untrusted.contains("--cacert FILE or SSL_CERT_FILE"),
+            "got {untrusted}"
         );
         let metadata = Denial::Address {
             host: "konecty.test".into(),

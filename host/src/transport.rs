@@ -295,7 +295,7 @@ async fn connect_proxy(proxy: &Proxy, origin: &Origin) -> Result<TcpStream, Unse
             Incident::Proxy {
                 proxy: proxy.shown().to_string(),
                 origin: origin.clone(),
-                reason: format!("cannot connect to the proxy ({})", io_reason(&e)),
+                reason: format!("cannot connect to it ({})", io_reason(&e)),
             },
             Error::ConnectionRefused,
         )

@@ -182,8 +182,7 @@ fn the_proxy_flag_overrides_the_environment_and_no_proxy_flag_ignores_it() {
     // The environment's dead proxy, used: a clear line naming it.
     options(&[], &server.named_url())
         .expect(UNAVAILABLE)
-        .says(&format!("the proxy {dead_proxy}"))
-        .says("cannot connect to the proxy")
+        .says(&format!("through the proxy {dead_proxy}: cannot connect to it"))
         .one_error_line();
 }
 
