@@ -16,7 +16,9 @@ pub enum Restricted {
     /// 100.64.0.0/10, carrier-grade NAT (Alibaba's metadata service lives here too).
     Shared,
     LinkLocal,
-    /// 169.254.169.254, fd00:ec2::254, 192.0.0.192: where clouds hand out credentials.
+    /// Where clouds and their container runtimes hand out credentials: 169.254.169.254 and
+    /// fd00:ec2::254 (AWS, GCP, Azure, …), 169.254.170.2 and 169.254.170.23 / fd00:ec2::23
+    /// (AWS container and pod credentials), 100.100.100.200 (Alibaba), 192.0.0.192 (Oracle).
     Metadata,
     /// IPv6 fc00::/7.
     UniqueLocal,
@@ -74,7 +76,11 @@ fn restriction_v4(ip: Ipv4Addr) -> Option<Restricted> {
         (0, ..) => Restricted::Unspecified,
         (127, ..) => Restricted::Loopback,
         (10, ..) | (172, 16..=31, ..) | (192, 168, ..) => Restricted::Private,
-        (169, 254, 169, 254) | (192, 0, 0, 192) => Restricted::Metadata,
+        (169, 254, 169, 254)
+        | (169, 254, 170, 2)
+        | (169, 254, 170, 23)
+        | (100, 100, 100, 200)
+        | (192, 0, 0, 192) => Restricted::Metadata,
         (169, 254, ..) => Restricted::LinkLocal,
         (100, 64..=127, ..) => Restricted::Shared,
         (192, 0, 0, _) | (192, 0, 2, _) | (198, 18..=19, ..) | (198, 51, 100, _) => {
@@ -109,7 +115,9 @@ fn restriction_v6(ip: Ipv6Addr) -> Option<Restricted> {
         return Some(Restricted::Loopback);
     }
     Some(match s[0] {
-        _ if ip == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) => Restricted::Metadata,
+        _ if [0x254, 0x23].contains(&s[7]) && s[..7] == [0xfd00, 0xec2, 0, 0, 0, 0, 0] => {
+            Restricted::Metadata
+        }
         // IPv4-compatible (::a.b.c.d, deprecated) and the rest of ::/8.
         0x0000..=0x00ff => Restricted::Reserved,
         // Discard-only 100::/64.
@@ -190,6 +198,10 @@ mod tests {
                 "::ffff:169.254.169.254",
                 "fd00:ec2::254",
                 "192.0.0.192",
+                "169.254.170.2",
+                "169.254.170.23",
+                "fd00:ec2::23",
+                "100.100.100.200",
             ],
         );
     }
@@ -201,7 +213,7 @@ mod tests {
 
     #[test]
     fn shared_address_space_is_restricted() {
-        assert_class(Some(Restricted::Shared), &["100.64.0.1", "100.100.100.200"]);
+        assert_class(Some(Restricted::Shared), &["100.64.0.1", "100.100.100.201"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::Observer;
 use crate::exit::{Exit, Failure};
+use crate::issued::IssuedTokens;
 use crate::network::Network;
 use crate::policy::{Limits, Origin};
 use crate::proxy::{ProxyRules, ProxySetting};
@@ -389,6 +390,8 @@ pub struct Config {
     pub verbose: bool,
     /// KONECTY_TOKEN, when set and not empty.
     pub env_token: Option<String>,
+    /// The record of which origin issued each token (none without a state directory).
+    pub issued: Option<IssuedTokens>,
     pub limits: Limits,
     pub allow_insecure_http: bool,
     /// Pinned names, proxy, trusted CAs, private networks: fixed at start (`mcp` included).
@@ -502,6 +505,7 @@ impl Config {
             json: cli.json,
             verbose,
             env_token: env_var("KONECTY_TOKEN"),
+            issued: IssuedTokens::default_location(),
             limits: Limits {
                 connect: Limits::default().connect.min(request),
                 request,

@@ -165,7 +165,7 @@ pub fn verify_otp(
     let session = call(&mut sandbox, |s| {
         s.verify_otp(&host.url, who, code, Some(&label))
     })?;
-    save(config, &mut sandbox, &session, targets)
+    save(config, &mut sandbox, &host, &session, targets)
 }
 
 /// What to do when a call is stuck past its deadline: say so as any failure, and end the
@@ -188,9 +188,12 @@ pub fn files_are_editable(sandbox: &mut Sandbox, host: &Host) -> Result<()> {
 pub fn save(
     config: &Config,
     sandbox: &mut Sandbox,
+    host: &Host,
     session: &ApiSession,
     targets: SaveTargets,
 ) -> Result<Report> {
+    // The granted origin issued it, whatever the component says the session's host is.
+    record_issuer(config, &session.token, host);
     if targets != SaveTargets::empty() {
         call(sandbox, |s| s.save_session(session, targets))?;
     }
@@ -228,6 +231,53 @@ pub fn client_label() -> ClientLabel {
         source: SOURCE.to_string(),
         fingerprint: crate::fingerprint::of_this_machine(),
     }
+}
+
+/// Remembers that `host` issued `token`; a record that cannot be written costs only the
+/// protection, so it is a warning.
+fn record_issuer(config: &Config, token: &str, host: &Host) {
+    if let Some(issued) = &config.issued
+        && let Err(e) = issued.record(token, &host.origin)
+    {
+        crate::audit::stderr_line(&format!(
+            "warning: cannot record which host issued the token: {e:#}"
+        ));
+    }
+}
+
+/// Refuses a token this program saw issued by another origin: it is neither sent to `host`
+/// nor printed beside `host`'s URL. Files a component rewrote (`KONECTY_URL` in `.env`)
+/// cannot send a token elsewhere this way. Tokens it never saw issued (other tools wrote
+/// them) are not refused.
+pub fn refuse_if_issued_elsewhere(
+    config: &Config,
+    host: &Host,
+    candidate: &Candidate,
+) -> Result<()> {
+    let Some(issuer) = config
+        .issued
+        .as_ref()
+        .and_then(|i| i.origin_of(&candidate.token))
+    else {
+        return Ok(());
+    };
+    if issuer == host.origin.to_string() {
+        return Ok(());
+    }
+    Err(Failure::of_kind(
+        Exit::Unavailable,
+        "denied",
+        format!(
+            "the token in {} was issued by {issuer}, not {}: it is never sent or shown for \
+             another host (was {} changed by another program?); log in to {} again, or switch \
+             with: konecty-session use {issuer}",
+            candidate.source.describe(config),
+            host.origin,
+            candidate.source.describe(config),
+            host.url,
+        ),
+    )
+    .into())
 }
 
 /// Where a token came from, highest precedence first.
@@ -286,11 +336,17 @@ fn candidates(
             issued_at: None,
         });
     }
-    // A token from the environment belongs to KONECTY_URL's host; without KONECTY_URL, to
-    // the host chosen without --host. It is never sent to a host named only by --host.
+    // A token from the environment belongs to KONECTY_URL's host; without KONECTY_URL, only
+    // to the host this program saw issue it. Never to a host the files or --host name.
     let env_url_matches = match env_var("KONECTY_URL") {
         Some(url) => Host::parse(&url).is_ok_and(|env| env.same_as(host)),
-        None => !matches!(config.given_host, Some((_, HostSource::Flag))),
+        None => config.env_token.as_ref().is_some_and(|token| {
+            config
+                .issued
+                .as_ref()
+                .and_then(|issued| issued.origin_of(token))
+                .is_some_and(|issuer| issuer == host.origin.to_string())
+        }),
     };
     if let Some(token) = config.env_token.clone().filter(|_| env_url_matches) {
         found.push(Candidate {
@@ -396,6 +452,7 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
         );
     }
 
+    refuse_if_issued_elsewhere(config, &host, winner)?;
     if args.offline {
         json["loggedIn"] = json!(true);
         json["user"] = json!({"id": winner.user_id, "name": null, "email": null});
@@ -436,6 +493,14 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
         );
         return Ok(Report::new(Exit::Refused, text, json));
     }
+    // A token this program did not see issued is bound to the first host that accepts it.
+    if config
+        .issued
+        .as_ref()
+        .is_some_and(|issued| issued.origin_of(&winner.token).is_none())
+    {
+        record_issuer(config, &winner.token, &host);
+    }
     let user_id = check.user_id.clone().or_else(|| winner.user_id.clone());
     json["loggedIn"] = json!(true);
     json["user"] = json!({"id": user_id, "name": check.name, "email": check.email});
@@ -468,6 +533,7 @@ fn best_token(config: &Config) -> Result<(Host, Candidate)> {
             ),
         )
     })?;
+    refuse_if_issued_elsewhere(config, &host, &winner)?;
     Ok((host, winner))
 }
 
@@ -536,6 +602,12 @@ pub fn use_host(config: &Config, url: &str) -> Result<Report> {
 pub fn logout(config: &Config) -> Result<Report> {
     let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host))?;
+    // The component sends the stored tokens: none may go to a host that did not issue it.
+    for candidate in candidates(config, &mut sandbox, &host, None)? {
+        if candidate.source != TokenSource::Environment {
+            refuse_if_issued_elsewhere(config, &host, &candidate)?;
+        }
+    }
     let outcome = call(&mut sandbox, |s| s.logout(&host.url))?;
     let server = match (outcome.revoked_on_server, &outcome.server_message) {
         (true, _) => "revoked on the server".to_string(),
@@ -650,6 +722,7 @@ fn demo(cli: &Cli) -> Result<Report> {
         json: cli.json,
         verbose: cli.verbose,
         env_token: None,
+        issued: None,
         limits: Limits::default(),
         allow_insecure_http: false,
         network: Network::default(),
@@ -916,6 +989,12 @@ fn failure_of(err: ApiError, incident: &Incident) -> Failure {
         Incident::Untrusted { .. } | Incident::Trust(_) => {
             failure.message = incident.to_string();
             failure.kind = "certificate";
+        }
+        // A setting the user gave: bad input, and nothing was sent.
+        Incident::ProxySetting(_) => {
+            failure.message = incident.to_string();
+            failure.kind = "usage";
+            failure.exit = Exit::Usage;
         }
     }
     failure

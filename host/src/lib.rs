@@ -7,7 +7,8 @@
 //!   ([`proxy`]), verified against the trusted authorities ([`trust`]), within limits;
 //!   [`network`]: those settings as one value of the grant;
 //! - [`audit`]: what the component did, for `--verbose` and `--audit`;
-//! - [`credentials_dir`]: the one directory it may touch, and file modes;
+//! - [`credentials_dir`]: the one directory it may touch, and file modes; [`issued`]: which
+//!   origin issued each token, kept out of every component's reach;
 //! - [`cli`], [`commands`] and [`login`]: the `konecty-session` binary; [`mcp`]: the same
 //!   commands as MCP tools; [`present`] and
 //!   [`exit`]: how its results and errors are shown; [`fingerprint`]: the machine label;
@@ -23,6 +24,7 @@ pub mod dev_server;
 pub mod engine_config;
 pub mod exit;
 pub mod fingerprint;
+pub mod issued;
 pub mod login;
 pub mod mcp;
 pub mod network;

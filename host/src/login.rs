@@ -8,12 +8,15 @@ use serde_json::json;
 
 use crate::cli::{Config, Host, LoginArgs};
 use crate::commands::{
-    CODE_LIFETIME_SECS, Report, attempt, call, client_label, files_are_editable, logged_in_line,
-    maybe_identifier, open, save, sent_line,
+    CODE_LIFETIME_SECS, Candidate, Report, TokenSource, attempt, call, client_label,
+    files_are_editable, logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save,
+    sent_line,
 };
 use crate::exit::{Exit, Failure, wait_hint};
 use crate::present;
-use crate::sandbox::{ApiError, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets};
+use crate::sandbox::{
+    ApiError, CredentialFile, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets,
+};
 
 /// Wrong codes the server accepts before it wants a new one.
 const TRIES: u32 = 3;
@@ -35,7 +38,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         return Err(Failure::from(ApiError::OtpNotEnabled(None)).into());
     }
     if !args.force
-        && let Some(report) = still_logged_in(&mut sandbox, &host)?
+        && let Some(report) = still_logged_in(config, &mut sandbox, &host)?
     {
         return Ok(report);
     }
@@ -78,7 +81,9 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
             s.verify_otp(&host.url, Some(&who), &answer, Some(&label))
         })?;
         match verified {
-            Ok(session) => return save(config, &mut sandbox, &session, SaveTargets::all()),
+            Ok(session) => {
+                return save(config, &mut sandbox, &host, &session, SaveTargets::all());
+            }
             Err(ApiError::InvalidInput(_)) => {
                 terminal.say("A code is 6 digits: 123456, 123 456 or 123-456.\n");
             }
@@ -106,11 +111,24 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
 }
 
 /// The report for an already valid stored session, if there is one.
-fn still_logged_in(sandbox: &mut Sandbox, host: &Host) -> Result<Option<Report>> {
+fn still_logged_in(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Result<Option<Report>> {
     let stored = call(sandbox, |s| s.read_sessions(&host.url))?;
     let Some(first) = stored.first() else {
         return Ok(None);
     };
+    // A token another host issued is not sent here: this login replaces it.
+    let candidate = Candidate {
+        source: match first.file {
+            CredentialFile::EnvFile => TokenSource::EnvFile,
+            CredentialFile::CredentialsFile => TokenSource::Credentials,
+        },
+        token: first.token.clone(),
+        user_id: None,
+        issued_at: None,
+    };
+    if refuse_if_issued_elsewhere(config, host, &candidate).is_err() {
+        return Ok(None);
+    }
     // A token the server cannot check now is no reason to stop a login.
     let Ok(check) = attempt(sandbox, |s| s.check_session(&host.url, &first.token))? else {
         return Ok(None);

@@ -13,6 +13,7 @@ use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 use crate::addresses::Restricted;
 use crate::audit::{Observer, RequestEvent, RequestOutcome};
 use crate::network::Network;
+use crate::proxy::ProxyError;
 use crate::transport;
 use crate::trust::TrustError;
 
@@ -57,6 +58,8 @@ pub enum Incident {
         limit: Duration,
         /// Still connecting when the time ran out.
         connecting: bool,
+        /// The proxy it was connecting through, without credentials.
+        via: Option<String>,
     },
     TooLarge {
         origin: Origin,
@@ -76,6 +79,8 @@ pub enum Incident {
     },
     /// The trusted authorities could not be loaded.
     Trust(TrustError),
+    /// The proxy setting that applies to the request cannot be used.
+    ProxySetting(ProxyError),
 }
 
 /// Shared between the policy and the requests in flight, which outlive its borrow.
@@ -196,11 +201,17 @@ impl fmt::Display for Incident {
                 origin,
                 limit,
                 connecting: true,
-            } => write!(
-                f,
-                "could not connect to {origin} within {} s",
-                limit.as_secs()
-            ),
+                via,
+            } => {
+                let through = via
+                    .as_ref()
+                    .map_or(String::new(), |proxy| format!(" through the proxy {proxy}"));
+                write!(
+                    f,
+                    "could not connect to {origin}{through} within {} s",
+                    limit.as_secs()
+                )
+            }
             Incident::TimedOut { origin, limit, .. } => write!(
                 f,
                 "no answer from {origin} within {} s (--timeout)",
@@ -215,7 +226,10 @@ impl fmt::Display for Incident {
                 proxy,
                 origin,
                 reason,
-            } => write!(f, "could not reach {origin} through the proxy {proxy}: {reason}"),
+            } => write!(
+                f,
+                "could not reach {origin} through the proxy {proxy}: {reason}"
+            ),
             Incident::Untrusted { origin, reason } => write!(
                 f,
                 "the certificate of {} is not trusted ({reason}): if a private or company CA \
@@ -223,6 +237,7 @@ impl fmt::Display for Incident {
                 origin.host()
             ),
             Incident::Trust(error) => write!(f, "cannot load trusted certificates: {error}"),
+            Incident::ProxySetting(error) => error.fmt(f),
         }
     }
 }
@@ -597,6 +612,7 @@ mod tests {
             origin: origin.clone(),
             limit: Duration::from_secs(2),
             connecting: false,
+            via: None,
         };
         assert_eq!(
             timed_out.to_string(),

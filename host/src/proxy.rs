@@ -31,6 +31,10 @@ pub enum ProxySetting {
 #[derive(Default)]
 pub struct ProxyRules {
     matcher: Option<Matcher>,
+    /// Variables naming a proxy we cannot use, by scheme, with the hosts they would apply
+    /// to: an error only for a request that would go through them, so that a SOCKS
+    /// `ALL_PROXY` does not stop `token` or a request `no_proxy` sends direct.
+    unusable: Option<(Matcher, Option<ProxyError>, Option<ProxyError>)>,
 }
 
 /// A proxy a request goes through.
@@ -71,63 +75,102 @@ impl ProxyRules {
     }
 
     /// The rules for `setting`, reading variables through `env` (empty counts as unset).
+    /// A `--proxy` URL we cannot use is an error now; a variable, when a request would use
+    /// it.
     pub fn new(setting: &ProxySetting, env: Lookup) -> Result<ProxyRules, ProxyError> {
         let first = |names: &[&'static str]| {
             names
                 .iter()
                 .find_map(|name| env(name).filter(|v| !v.is_empty()).map(|v| (*name, v)))
         };
+        let variable = |names: &[&'static str]| first(names).map(|(name, url)| checked(name, &url));
         let (http, https) = match setting {
             ProxySetting::Direct => return Ok(ProxyRules::direct()),
             ProxySetting::Url(url) => {
                 let url = checked("--proxy", url)?;
-                (Some(url.clone()), Some(url))
+                (Some(Ok(url.clone())), Some(Ok(url)))
             }
-            ProxySetting::Environment => {
-                let http = first(&["http_proxy"])
-                    .map(|(name, url)| checked(name, &url))
-                    .transpose()?;
-                let https = first(&["https_proxy", "HTTPS_PROXY"])
-                    .map(|(name, url)| checked(name, &url))
-                    .transpose()?;
-                (http, https)
+            // As curl: the scheme's own variable, else ALL_PROXY; never HTTP_PROXY (httpoxy).
+            ProxySetting::Environment => (
+                variable(&["http_proxy", "all_proxy", "ALL_PROXY"]),
+                variable(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
+            ),
+        };
+        let no = first(&["no_proxy", "NO_PROXY"]).map_or(String::new(), |(_, list)| list);
+        // `*` alone means every host, addresses too (hyper-util applies it to names only).
+        if no.trim() == "*" || (http.is_none() && https.is_none()) {
+            return Ok(ProxyRules::direct());
+        }
+        let usable = |entry: &Option<Result<String, ProxyError>>| match entry {
+            Some(Ok(url)) => url.clone(),
+            _ => String::new(),
+        };
+        let unusable = |entry: &Option<Result<String, ProxyError>>| match entry {
+            Some(Err(error)) => Some(error.clone()),
+            _ => None,
+        };
+        let matcher = Matcher::builder()
+            .http(usable(&http))
+            .https(usable(&https))
+            .no(no.clone())
+            .build();
+        let (bad_http, bad_https) = (unusable(&http), unusable(&https));
+        // The same no_proxy rules decide whether a request would use an unusable setting.
+        let stand_in = |bad: &Option<ProxyError>| {
+            if bad.is_some() {
+                "http://unusable.invalid:1".to_string()
+            } else {
+                String::new()
             }
         };
-        if http.is_none() && https.is_none() {
-            return Ok(ProxyRules::direct());
-        }
-        let no = first(&["no_proxy", "NO_PROXY"]).map_or(String::new(), |(_, list)| list);
-        // `*` means every host, addresses too (hyper-util applies it to names only).
-        if no.split(',').any(|entry| entry.trim() == "*") {
-            return Ok(ProxyRules::direct());
-        }
-        let matcher = Matcher::builder()
-            .http(http.unwrap_or_default())
-            .https(https.unwrap_or_default())
-            .no(no)
-            .build();
+        let unusable = (bad_http.is_some() || bad_https.is_some()).then(|| {
+            let would_use = Matcher::builder()
+                .http(stand_in(&bad_http))
+                .https(stand_in(&bad_https))
+                .no(no)
+                .build();
+            (would_use, bad_http, bad_https)
+        });
         Ok(ProxyRules {
             matcher: Some(matcher),
+            unusable,
         })
     }
 
-    /// The proxy for `origin`, or none to connect directly.
-    pub fn route(&self, origin: &Origin) -> Option<Proxy> {
-        let matcher = self.matcher.as_ref()?;
+    /// The proxy for `origin`, or none to connect directly; an error when the setting that
+    /// applies to it cannot be used.
+    pub fn route(&self, origin: &Origin) -> Result<Option<Proxy>, ProxyError> {
+        let Some(matcher) = &self.matcher else {
+            return Ok(None);
+        };
         let scheme = if origin.secure() { "https" } else { "http" };
-        let uri: Uri = format!("{scheme}://{}:{}/", origin.host(), origin.port())
-            .parse()
-            .ok()?;
-        let intercept = matcher.intercept(&uri)?;
+        // A name's trailing dot does not make it another host for no_proxy (as curl).
+        let host = origin.host().strip_suffix('.').unwrap_or(origin.host());
+        let Ok(uri) = format!("{scheme}://{host}:{}/", origin.port()).parse::<Uri>() else {
+            return Ok(None);
+        };
+        if let Some((would_use, bad_http, bad_https)) = &self.unusable {
+            let bad = if origin.secure() { bad_https } else { bad_http };
+            if let Some(error) = bad
+                && would_use.intercept(&uri).is_some()
+            {
+                return Err(error.clone());
+            }
+        }
+        let Some(intercept) = matcher.intercept(&uri) else {
+            return Ok(None);
+        };
         let proxy = intercept.uri();
-        let host = proxy.host()?.to_string();
+        let Some(host) = proxy.host() else {
+            return Ok(None);
+        };
         let port = proxy.port_u16().unwrap_or(DEFAULT_PROXY_PORT);
-        Some(Proxy {
+        Ok(Some(Proxy {
             shown: format!("http://{host}:{port}"),
-            host,
+            host: host.to_string(),
             port,
             authorization: intercept.basic_auth().cloned(),
-        })
+        }))
     }
 }
 
@@ -163,6 +206,10 @@ fn checked(source: &'static str, url: &str) -> Result<String, ProxyError> {
     let authority = uri
         .authority()
         .ok_or_else(|| error("a proxy URL must name a host"))?;
+    // Two readers would split `user:p@ss@host` differently: say how to write it.
+    if authority.as_str().matches('@').count() > 1 {
+        return Err(error("write an @ in the user name or password as %40"));
+    }
     let host = authority.host();
     if host.is_empty() {
         return Err(error("a proxy URL must name a host"));
@@ -232,6 +279,7 @@ mod tests {
     fn via(rules: &ProxyRules, origin: &str) -> Option<String> {
         rules
             .route(&Origin::of_base_url(origin).unwrap())
+            .expect("a usable setting")
             .map(|p| p.shown().to_string())
     }
 
@@ -338,7 +386,8 @@ mod tests {
         .unwrap();
         let proxy = r
             .route(&Origin::of_base_url("https://a.com").unwrap())
-            .unwrap();
+            .unwrap()
+            .expect("a proxy for https");
         assert_eq!(proxy.shown(), PROXY);
         // base64("ana:s@cret")
         assert_eq!(
@@ -365,6 +414,7 @@ mod tests {
             ("ftp://u:secret@p:1", "must start with http://"),
             ("http://u:secret@p:notaport", "port"),
             ("http://u:secret@p:1/path", "without a path"),
+            ("http://u:se@cret@p:1", "%40"),
             ("http://", "not a proxy URL"),
         ] {
             let error = rules(ProxySetting::Url(url.into()), &[]).err();
@@ -375,10 +425,58 @@ mod tests {
             );
             assert!(!shown.contains("secret"), "{shown}");
         }
-        let env = rules(
+    }
+
+    #[test]
+    fn an_unusable_variable_is_an_error_only_for_requests_that_would_use_it() {
+        let r = rules(
             ProxySetting::Environment,
-            &[("HTTPS_PROXY", "socks5://p:1")],
+            &[
+                ("HTTPS_PROXY", "socks5://p:1"),
+                ("http_proxy", PROXY),
+                ("no_proxy", "direct.example"),
+            ],
+        )
+        .expect("variables are judged when used");
+        let route = |url: &str| r.route(&Origin::of_base_url(url).unwrap());
+        assert_eq!(
+            route("https://a.com").err().map(|e| e.to_string()),
+            Some("HTTPS_PROXY: SOCKS proxies are not supported: use an http:// proxy".into())
         );
-        assert_eq!(env.err().map(|e| e.source), Some("HTTPS_PROXY".to_string()));
+        assert!(
+            matches!(route("https://direct.example"), Ok(None)),
+            "no_proxy exempts it"
+        );
+        assert!(
+            matches!(route("http://a.com"), Ok(Some(_))),
+            "http uses its own variable"
+        );
+    }
+
+    #[test]
+    fn all_proxy_is_the_fallback_for_both_schemes() {
+        let r = rules(ProxySetting::Environment, &[("ALL_PROXY", PROXY)]).unwrap();
+        assert_eq!(via(&r, "https://a.com"), Some(PROXY.into()));
+        assert_eq!(via(&r, "http://a.com"), Some(PROXY.into()));
+        let own = rules(
+            ProxySetting::Environment,
+            &[("all_proxy", "http://10.9.9.9:1"), ("https_proxy", PROXY)],
+        )
+        .unwrap();
+        assert_eq!(
+            via(&own, "https://a.com"),
+            Some(PROXY.into()),
+            "the scheme's own wins"
+        );
+    }
+
+    #[test]
+    fn a_trailing_dot_does_not_escape_no_proxy() {
+        let r = rules(
+            ProxySetting::Environment,
+            &[("https_proxy", PROXY), ("no_proxy", "konecty.com")],
+        )
+        .unwrap();
+        assert_eq!(via(&r, "https://app.konecty.com."), None);
     }
 }

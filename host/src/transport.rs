@@ -39,11 +39,23 @@ pub async fn send(
     mut watch: Watch,
 ) -> Result<http::Response<WasiBody>, Error> {
     let started = Instant::now();
-    let proxy = network.proxy.route(&origin);
-    watch.via = proxy.as_ref().map(|p| p.shown().to_string());
+    let route = network.proxy.route(&origin);
+    watch.via = route
+        .as_ref()
+        .ok()
+        .and_then(|proxy| proxy.as_ref().map(|p| p.shown().to_string()));
     let pending = Pending {
         watch: Some(watch),
         started,
+    };
+    let proxy = match route {
+        Ok(proxy) => proxy,
+        Err(setting) => {
+            let why = setting.to_string();
+            pending.watch().incident(Incident::ProxySetting(setting));
+            pending.failed(why);
+            return Err(Error::HttpRequestDenied);
+        }
     };
     let deadline = tokio::time::Instant::now() + limits.request;
 
@@ -73,6 +85,7 @@ pub async fn send(
                 origin: origin.clone(),
                 limit: limits.connect.min(limits.request),
                 connecting: true,
+                via: proxy.as_ref().map(|p| p.shown().to_string()),
             });
             pending.failed("connect timed out".into());
             return Err(Error::ConnectionTimeout);
@@ -140,6 +153,7 @@ pub async fn send(
                 origin,
                 limit: limits.request,
                 connecting: false,
+                via: None,
             });
             pending.failed("timed out".into());
             return Err(Error::HttpResponseTimeout);
@@ -255,17 +269,21 @@ async fn addresses(
 /// Whether `name` may lead to `ip`: public addresses only, `localhost` to loopback only,
 /// and with `private_network` also the networks a self-hosted server sits on.
 pub fn check_address(name: &str, ip: IpAddr, private_network: bool) -> Result<(), Denial> {
-    match restriction(ip) {
-        // `localhost` means this machine, so only loopback (see `Origin::is_loopback`).
-        Some(Restricted::Loopback) if name == "localhost" => Ok(()),
-        None if name != "localhost" => Ok(()),
-        None => Err(Denial::NotLoopback {
-            host: name.to_string(),
-            ip,
-        }),
-        Some(class) if private_network && class.is_private_network() && name != "localhost" => {
-            Ok(())
-        }
+    let class = restriction(ip);
+    // `localhost` means this machine, so only loopback (see `Origin::is_loopback`), whatever
+    // the flags.
+    if name == "localhost" {
+        return match class {
+            Some(Restricted::Loopback) => Ok(()),
+            _ => Err(Denial::NotLoopback {
+                host: name.to_string(),
+                ip,
+            }),
+        };
+    }
+    match class {
+        None => Ok(()),
+        Some(class) if private_network && class.is_private_network() => Ok(()),
         Some(class) => Err(Denial::Address {
             host: name.to_string(),
             ip,
@@ -478,6 +496,7 @@ impl LimitedBody {
                 origin: self.origin.clone(),
                 limit: self.limits.request,
                 connecting: false,
+                via: None,
             });
         }
         Error::HttpResponseTimeout

@@ -1,6 +1,7 @@
 //! Which certificate authorities TLS to the Konecty origin trusts. By default the system's,
-//! as curl and Python do: `SSL_CERT_FILE` / `SSL_CERT_DIR` when set (OpenSSL's meaning:
-//! those and nothing else), else the operating system's store (the system bundle on Linux
+//! as curl and Python do: `SSL_CERT_FILE` / `SSL_CERT_DIR` when set (those and nothing
+//! else, as rustls-native-certs reads them; OpenSSL would keep its default directory when
+//! only the file is set), else the operating system's store (the system bundle on Linux
 //! and other Unix, read by rustls-native-certs; the platform verifier on macOS and
 //! Windows), and Mozilla's roots (webpki-roots) only where the system has none, as in a
 //! minimal container. `--cacert FILE` trusts the certificates in FILE and nothing else.
@@ -88,11 +89,12 @@ fn with_roots(roots: rustls::RootCertStore) -> Arc<ClientConfig> {
     Arc::new(config)
 }
 
-/// Whether `SSL_CERT_FILE` or `SSL_CERT_DIR` names something.
+/// Whether `SSL_CERT_FILE` or `SSL_CERT_DIR` is set, even empty: rustls-native-certs then
+/// reads only them, and an empty one yields nothing, which is an error, not a fallback.
 fn openssl_variables_set() -> bool {
     ["SSL_CERT_FILE", "SSL_CERT_DIR"]
         .iter()
-        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .any(|name| std::env::var_os(name).is_some())
 }
 
 fn system_config() -> Result<Arc<ClientConfig>, TrustError> {

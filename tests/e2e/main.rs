@@ -8,6 +8,7 @@ mod external;
 mod faults;
 mod files;
 mod flow;
+mod hardening;
 mod hosts;
 mod inputs;
 mod json;

@@ -182,7 +182,9 @@ fn the_proxy_flag_overrides_the_environment_and_no_proxy_flag_ignores_it() {
     // The environment's dead proxy, used: a clear line naming it.
     options(&[], &server.named_url())
         .expect(UNAVAILABLE)
-        .says(&format!("through the proxy {dead_proxy}: cannot connect to it"))
+        .says(&format!(
+            "through the proxy {dead_proxy}: cannot connect to it"
+        ))
         .one_error_line();
 }
 
@@ -352,6 +354,11 @@ fn unusable_network_settings_are_usage_errors_that_hide_credentials() {
             "HTTPS_PROXY: https:// proxies",
         ),
         (
+            vec!["--proxy", "http://u:hidden@pw@127.0.0.1:1"],
+            vec![],
+            "as %40",
+        ),
+        (
             vec!["--cacert", "/nonexistent/ca.pem"],
             vec![],
             "--cacert /nonexistent/ca.pem: cannot read it",
@@ -378,6 +385,56 @@ fn unusable_network_settings_are_usage_errors_that_hide_credentials() {
         "--offline",
     ])
     .expect(USAGE);
+    // A variable is judged when a request would use it: commands that send nothing, and
+    // hosts no_proxy exempts, are not stopped by it.
+    let socks = [("ALL_PROXY", "socks5h://u:hidden-pw@127.0.0.1:1")];
+    home.run_with(&["status", "--offline"], None, &socks)
+        .expect(REFUSED)
+        .never_says("SOCKS");
+    let konecty = konecty();
+    let mut exempt = socks.to_vec();
+    exempt.push(("no_proxy", "127.0.0.1"));
+    home.run_with(&["--host", &konecty.url(), "login-options"], None, &exempt)
+        .expect(OK);
+}
+
+#[test]
+fn ssl_cert_dir_and_no_proxy_domain_suffixes_work_as_in_curl() {
+    let server = SecureKonecty::start();
+    let proxy = ConnectProxy::start(None);
+    let home = Home::new();
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::copy(server.ca.pem_file(), certs.path().join("test-ca.pem")).unwrap();
+    let resolve = format!("{NAME}=127.0.0.1");
+    let cert_dir = certs.path().display().to_string();
+    // `.test` covers konecty.test: direct, to the address --resolve pins (a private one).
+    home.run_with(
+        &[
+            "--resolve",
+            &resolve,
+            "--allow-private-network",
+            "--host",
+            &server.named_url(),
+            "login-options",
+        ],
+        None,
+        &[
+            ("https_proxy", &proxy.url()),
+            ("no_proxy", ".test"),
+            ("SSL_CERT_DIR", &cert_dir),
+        ],
+    )
+    .expect(OK);
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    // An empty SSL_CERT_FILE is set: nothing is trusted, and the line says why.
+    home.run_with(
+        &["--host", &server.literal_url(), "login-options"],
+        None,
+        &[("SSL_CERT_FILE", "")],
+    )
+    .expect(UNAVAILABLE)
+    .says("SSL_CERT_FILE / SSL_CERT_DIR: no certificate could be read from them")
+    .one_error_line();
 }
 
 #[test]
@@ -461,7 +518,12 @@ fn a_private_network_is_reached_only_with_the_flag_and_metadata_never() {
     )
     .expect(OK);
     assert_eq!(server.konecty.requests().len(), 2);
-    for metadata in ["169.254.169.254", "fd00:ec2::254"] {
+    for metadata in [
+        "169.254.169.254",
+        "169.254.170.2",
+        "100.100.100.200",
+        "fd00:ec2::254",
+    ] {
         pinned_options(&home, &server, metadata, &["--allow-private-network"], &[])
             .expect(UNAVAILABLE)
             .says("a cloud metadata address")

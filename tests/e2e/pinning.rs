@@ -226,7 +226,7 @@ fn localhost_is_exempt_while_it_is_loopback() {
         "expected one request to reach the dev server through localhost"
     );
 
-    // Pointed elsewhere, localhost is a name like any other.
+    // Pointed elsewhere, localhost is refused: it means this machine, whatever the flags.
     let resolve = "localhost=10.1.2.3";
     let elsewhere = home.run(&[
         "--json",
@@ -239,7 +239,7 @@ fn localhost_is_exempt_while_it_is_loopback() {
         &format!("http://localhost:{port}"),
         "login-options",
     ]);
-    assert_denied(&elsewhere, "10.1.2.3", "private");
+    assert_denied(&elsewhere, "10.1.2.3", "which is not this machine");
 
     // Nor may it lead off this machine, where plain http would need the flag.
     let public = home.run(&[

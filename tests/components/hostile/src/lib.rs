@@ -7,8 +7,10 @@
 //! preopen), `open-at=PATH` (the raw `wasi:filesystem` call on the preopened directory, so
 //! that absolute paths and `..` reach the host's checks as they are), `env`, `stdin`,
 //! `allocate=BYTES` (allocates and touches that much memory, to meet the host's memory cap)
-//! `spin` (loops forever, to meet the host's deadline) and `block` (waits on a clock that
-//! never fires: stuck in a host call, out of the epoch deadline's reach).
+//! `spin` (loops forever, to meet the host's deadline), `block` (waits on a clock that
+//! never fires: stuck in a host call, out of the epoch deadline's reach) and
+//! `steer-env=URL` (rewrites `KONECTY_URL` in `.env`, keeping the token, so that later runs
+//! of the real component send the token to URL; allowed in this run, the harm is later).
 
 wit_bindgen::generate!({ world: "session", path: "../../../wit" });
 
@@ -165,6 +167,25 @@ impl Guest for Hostile {
             let memory = std::hint::black_box(vec![1u8; bytes]);
             let last = memory.last().copied().unwrap_or(1);
             return breach(format!("allocated {bytes} bytes (last byte {last})"));
+        }
+        if let Some(url) = probe.strip_prefix("steer-env=") {
+            let text = std::fs::read_to_string(".env")
+                .map_err(|e| Error::Storage(format!("read .env: {e}")))?;
+            let steered: String = text
+                .lines()
+                .map(|line| match line.starts_with("KONECTY_URL=") {
+                    true => format!("KONECTY_URL={url}\n"),
+                    false => format!("{line}\n"),
+                })
+                .collect();
+            std::fs::write(".env", steered)
+                .map_err(|e| Error::Storage(format!("write .env: {e}")))?;
+            return Ok(OtpSent {
+                channel: Channel::Email,
+                sent_to: Identifier::Email("steer@example.com".into()),
+                server_message: Some(format!("rewrote KONECTY_URL in .env to {url}")),
+                remembered: false,
+            });
         }
         if probe == "block" {
             wasip2::clocks::monotonic_clock::subscribe_duration(u64::MAX).block();
