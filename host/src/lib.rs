@@ -12,6 +12,7 @@
 //! - [`cli`], [`commands`] and [`login`]: the `konecty-session` binary; [`mcp`]: the same
 //!   commands as MCP tools; [`present`] and
 //!   [`exit`]: how its results and errors are shown; [`fingerprint`]: the machine label;
+//! - [`process_guard`]: no core dumps of the binary's memory;
 //! - [`dev_server`]: a local Konecty-compatible auth server for trying and testing.
 
 pub mod addresses;
@@ -30,6 +31,7 @@ pub mod mcp;
 pub mod network;
 pub mod policy;
 pub mod present;
+pub mod process_guard;
 pub mod proxy;
 pub mod sandbox;
 pub mod transport;

@@ -6,6 +6,8 @@ use konecty_session::cli::{Cli, Command};
 use konecty_session::exit::{Exit, Failure};
 
 fn main() -> ExitCode {
+    // Before any secret is read: the token and the code never reach a core file.
+    konecty_session::process_guard::keep_secrets_out_of_dumps();
     // Known before parsing, so that even a usage error comes out as JSON.
     let json_asked = std::env::args_os()
         .skip(1)

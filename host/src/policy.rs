@@ -36,6 +36,8 @@ pub enum Denial {
     NoAuthority,
     /// `user@host` URLs are refused rather than interpreted.
     UserInfo,
+    /// A port outside 1..=65535 (which a URI parser would otherwise read as "none").
+    Port(String),
     /// A well-formed URL for another origin.
     OtherOrigin { granted: Origin, requested: Origin },
     /// The granted origin's name resolves to an address a name may not lead to.
@@ -103,6 +105,7 @@ impl Origin {
             Denial::Scheme(_) | Denial::NoAuthority => {
                 format!("{url:?} must start with https:// or http:// and name a host")
             }
+            Denial::Port(port) => format!("{url:?}: port {port} is not a port number (1-65535)"),
             other => format!("{url:?}: {other}"),
         })
     }
@@ -121,9 +124,22 @@ impl Origin {
         if host.is_empty() {
             return Err(Denial::NoAuthority);
         }
-        let port = authority
-            .port_u16()
-            .unwrap_or(if secure { 443 } else { 80 });
+        // What follows the host: nothing, or `:port` with a real port. `http::Uri` reads an
+        // out-of-range port as no port, which would mean the scheme's default.
+        let written_port = authority.as_str()[host.len()..].strip_prefix(':');
+        let port = match written_port {
+            None | Some("") => {
+                if secure {
+                    443
+                } else {
+                    80
+                }
+            }
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) if port > 0 => port,
+                _ => return Err(Denial::Port(text.chars().take(20).collect())),
+            },
+        };
         Ok(Origin {
             secure,
             host: host.to_ascii_lowercase(),
@@ -177,6 +193,7 @@ impl fmt::Display for Denial {
             Denial::Scheme(s) => write!(f, "scheme {s:?} is not http or https"),
             Denial::NoAuthority => write!(f, "the URL names no host"),
             Denial::UserInfo => write!(f, "URLs with user info are refused"),
+            Denial::Port(port) => write!(f, "port {port} is not a port number (1-65535)"),
             Denial::OtherOrigin { granted, requested } => {
                 write!(f, "{requested} is not the granted origin {granted}")
             }
@@ -563,6 +580,30 @@ mod tests {
         ] {
             assert!(Origin::of_base_url(url).is_err(), "{url:?} was accepted");
         }
+    }
+
+    #[test]
+    fn ports_out_of_range_are_refused_not_read_as_the_default() {
+        for url in [
+            "http://127.0.0.1:65616",
+            "https://a.com:0",
+            "https://a.com:99999",
+            "https://a.com:-1",
+            "https://a.com:8o",
+        ] {
+            let refused = Origin::of_base_url(url);
+            assert!(
+                refused.as_ref().is_err_and(|e| e.contains("is not a port number")),
+                "{url}: expected a port error, got {refused:?}"
+            );
+        }
+        assert_eq!(
+            verdict(&policy("http://127.0.0.1:80"), "http://127.0.0.1:65616/"),
+            Err(Denial::Port("65616".into())),
+            "a request to an impossible port is no request to port 80"
+        );
+        assert_eq!(Origin::of_base_url("https://a.com:").unwrap().port(), 443);
+        assert_eq!(Origin::of_base_url("http://[::1]:8080").unwrap().port(), 8080);
     }
 
     #[test]

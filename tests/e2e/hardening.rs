@@ -70,3 +70,72 @@ fn an_environment_token_never_follows_the_default_to_another_server() {
         .says(&second_token)
         .never_says(&first_token);
 }
+
+#[test]
+fn a_port_out_of_range_is_refused_not_read_as_the_default() {
+    let home = Home::new();
+    for host in ["http://127.0.0.1:65616", "https://app.konecty.com:0"] {
+        home.run(&["--host", host, "login-options"])
+            .expect(USAGE)
+            .says("is not a port number (1-65535)")
+            .one_error_line();
+    }
+    let grant = konecty_session::Grant::new(home.dir(), Some("http://127.0.0.1:65616"));
+    assert!(
+        grant.as_ref().is_err_and(|e| e.to_string().contains("is not a port number")),
+        "Grant::new must refuse the port too, got {:?}",
+        grant.map(|_| "a grant")
+    );
+}
+
+#[test]
+fn the_process_holding_the_secrets_is_not_dumpable() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    // Seen from outside through /proc: a process that is not dumpable has its /proc files
+    // owned by root, not by its user, so the test runs it as another user (nobody).
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: running the binary as another user needs root");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_konecty-session"))
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .args(["--host", "http://127.0.0.1:9", "mcp"])
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs as nobody");
+    // Once it has answered `initialize`, main's settings are in force.
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"e2e","version":"0"}}}}}}"#
+    )
+    .unwrap();
+    let mut answer = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut answer)
+        .unwrap();
+    assert!(answer.contains("konecty-session"), "expected an initialize answer, got {answer:?}");
+    let proc_dir = format!("/proc/{}", child.id());
+    let owner = std::fs::metadata(format!("{proc_dir}/environ")).unwrap().uid();
+    let limits = std::fs::read_to_string(format!("{proc_dir}/limits")).unwrap();
+    drop(stdin);
+    let _ = child.wait();
+    assert_eq!(owner, 0, "a dumpable process's /proc files belong to its user ({NOBODY})");
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(4)
+        .take(2)
+        .collect::<Vec<_>>();
+    assert_eq!(core, ["0", "0"], "expected core size limits 0 0, got {limits}");
+}
