@@ -207,18 +207,23 @@ pub fn save(
         (false, false) => "Not saved (--no-env and --no-credentials).".to_string(),
     };
     let email = session.email.as_deref().map(mask_email);
+    // The granted host, not the component's word for it.
     let text = format!(
         "{}\n{saved}\n",
         logged_in_line(
-            &session.host,
+            &host.url,
             session.name.as_deref(),
             email.as_deref(),
             &session.user_id
         )
     );
     let json = json!({
-        "host": session.host,
-        "user": {"id": session.user_id, "name": session.name, "email": email},
+        "host": host.url,
+        "user": {
+            "id": one_line(&session.user_id),
+            "name": session.name.as_deref().map(one_line),
+            "email": email,
+        },
         "saved": {"envFile": env, "credentialsFile": credentials},
         "dir": config.dir,
     });
@@ -393,12 +398,12 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
         "issuedAt": null,
         "tokenSource": null,
         "overrides": [],
-        "otherHosts": other_hosts,
+        "otherHosts": other_hosts.iter().map(|h| one_line(h)).collect::<Vec<_>>(),
     });
     if !other_hosts.is_empty() {
         let hint = format!(
             "  other stored hosts: {} (switch with: konecty-session use HOST)",
-            other_hosts.join(", ")
+            one_line(&other_hosts.join(", "))
         );
         lines.push(hint);
     }
@@ -455,7 +460,8 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
     refuse_if_issued_elsewhere(config, &host, winner)?;
     if args.offline {
         json["loggedIn"] = json!(true);
-        json["user"] = json!({"id": winner.user_id, "name": null, "email": null});
+        json["user"] =
+            json!({"id": winner.user_id.as_deref().map(one_line), "name": null, "email": null});
         lines.push("  checked: no (--offline)".to_string());
         let text = format!(
             "A session for {} is stored (not checked with the server).\n{}\n",
@@ -503,7 +509,11 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
     }
     let user_id = check.user_id.clone().or_else(|| winner.user_id.clone());
     json["loggedIn"] = json!(true);
-    json["user"] = json!({"id": user_id, "name": check.name, "email": check.email});
+    json["user"] = json!({
+        "id": user_id.as_deref().map(one_line),
+        "name": check.name.as_deref().map(one_line),
+        "email": check.email.as_deref().map(one_line),
+    });
     lines.push("  checked: valid on the server".to_string());
     let text = format!(
         "{}\n{}\n",
@@ -534,6 +544,24 @@ fn best_token(config: &Config) -> Result<(Host, Candidate)> {
         )
     })?;
     refuse_if_issued_elsewhere(config, &host, &winner)?;
+    // These commands print the token itself: one a terminal would act on is not printed.
+    let values = [Some(&winner.token), winner.user_id.as_ref()];
+    if !values
+        .into_iter()
+        .flatten()
+        .all(|v| crate::sanitize::is_printable(v))
+    {
+        return Err(Failure::of_kind(
+            Exit::Unavailable,
+            "bad-response",
+            format!(
+                "the session in {} holds control or invisible characters: not printed; log in \
+                 again",
+                winner.source.describe(config)
+            ),
+        )
+        .into());
+    }
     Ok((host, winner))
 }
 
@@ -578,7 +606,7 @@ pub fn use_host(config: &Config, url: &str) -> Result<Report> {
         let known = if known.is_empty() {
             "none".to_string()
         } else {
-            known.join(", ")
+            one_line(&known.join(", "))
         };
         return Err(Failure::of_kind(
             Exit::Refused,
@@ -591,11 +619,16 @@ pub fn use_host(config: &Config, url: &str) -> Result<Report> {
         )
         .into());
     };
+    // The host the user named, not the component's word for it.
     let text = format!(
         "{} is now the default session (credentials [default] and .env).\n",
-        stored.host
+        host.url
     );
-    let json = json!({"host": stored.host, "userId": stored.user_id, "default": true});
+    let json = json!({
+        "host": host.url,
+        "userId": stored.user_id.as_deref().map(one_line),
+        "default": true,
+    });
     Ok(Report::new(Exit::Success, text, json))
 }
 

@@ -195,18 +195,10 @@ fn said(reply: &ServerReply) -> String {
     }
 }
 
-/// Messages come from a server or a component: keep them to one printable line of sane length.
+/// Messages come from a server or a component: one printable line of sane length (the
+/// one sanitizer, [`crate::sanitize`]).
 pub fn one_line(text: &str) -> String {
-    const MAX: usize = 300;
-    let mut line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX)
-        .collect();
-    if text.chars().count() > MAX {
-        line.push('…');
-    }
-    line
+    crate::sanitize::line(text)
 }
 
 #[cfg(test)]
@@ -215,7 +207,7 @@ mod tests {
 
     #[test]
     fn server_text_cannot_break_the_line_or_the_terminal() {
-        assert_eq!(one_line("a\nb\u{1b}[31mc"), "a b [31mc");
+        assert_eq!(one_line("a\nb\u{1b}[31mc"), "a b\u{FFFD}[31mc");
         assert_eq!(one_line(&"x".repeat(400)).chars().count(), 301);
     }
 

@@ -12,6 +12,7 @@
 //! - [`cli`], [`commands`] and [`login`]: the `konecty-session` binary; [`mcp`]: the same
 //!   commands as MCP tools; [`present`] and
 //!   [`exit`]: how its results and errors are shown; [`fingerprint`]: the machine label;
+//! - [`sanitize`]: the one rule for showing text that came from outside;
 //! - [`process_guard`]: no core dumps of the binary's memory;
 //! - [`dev_server`]: a local Konecty-compatible auth server for trying and testing.
 
@@ -34,6 +35,7 @@ pub mod present;
 pub mod process_guard;
 pub mod proxy;
 pub mod sandbox;
+pub mod sanitize;
 pub mod transport;
 pub mod trust;
 

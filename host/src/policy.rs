@@ -420,11 +420,7 @@ fn loggable_path(uri: &Uri) -> String {
 
 /// Printable and bounded.
 fn loggable(text: &str) -> String {
-    const MAX_CHARS: usize = 120;
-    text.chars()
-        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-        .take(MAX_CHARS)
-        .collect()
+    crate::sanitize::printable(text, 120)
 }
 
 #[cfg(test)]
@@ -593,7 +589,9 @@ mod tests {
         ] {
             let refused = Origin::of_base_url(url);
             assert!(
-                refused.as_ref().is_err_and(|e| e.contains("is not a port number")),
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.contains("is not a port number")),
                 "{url}: expected a port error, got {refused:?}"
             );
         }
@@ -603,7 +601,10 @@ mod tests {
             "a request to an impossible port is no request to port 80"
         );
         assert_eq!(Origin::of_base_url("https://a.com:").unwrap().port(), 443);
-        assert_eq!(Origin::of_base_url("http://[::1]:8080").unwrap().port(), 8080);
+        assert_eq!(
+            Origin::of_base_url("http://[::1]:8080").unwrap().port(),
+            8080
+        );
     }
 
     #[test]

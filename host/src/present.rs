@@ -10,7 +10,7 @@ pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
+            crate::sanitize::printable(&format!("{first}***@{domain}"), 120)
         }
         None => "***".to_string(),
     }
@@ -27,9 +27,10 @@ pub fn mask_phone(phone: &str) -> String {
     let middle = chars.len() - head - tail;
     let head: String = chars[..head].iter().collect();
     let tail: String = chars[chars.len() - tail..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(middle))
+    crate::sanitize::printable(&format!("{head}{}{tail}", "*".repeat(middle)), 40)
 }
 
+/// The recipient masked; what is left of it comes from outside, so it is made printable.
 pub fn mask(who: &Identifier) -> String {
     match who {
         Identifier::Email(email) => mask_email(email),

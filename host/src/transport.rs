@@ -392,13 +392,7 @@ fn connect_status(head: &[u8]) -> Option<(u16, String)> {
         return None;
     }
     let status = code.parse().ok()?;
-    let reason = reason
-        .chars()
-        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
-        .take(60)
-        .collect::<String>()
-        .trim()
-        .to_string();
+    let reason = crate::sanitize::printable(reason.trim(), 60);
     Some((status, reason))
 }
 
@@ -448,14 +442,9 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-/// The first line of an error, bounded: for logs, never a body.
+/// The first line of an error, printable and bounded: for logs, never a body.
 fn short_error(text: &str) -> String {
-    text.lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(120)
-        .collect()
+    crate::sanitize::first_line(text, 120)
 }
 
 /// A response body that stops at the size cap and at the request's deadline, and reports
@@ -644,7 +633,7 @@ mod tests {
         );
         assert_eq!(
             connect_status(b"HTTP/1.0 403 Forbidden \x1b[31mred\r\nx: y\r\n\r\n"),
-            Some((403, "Forbidden  [31mred".into())),
+            Some((403, "Forbidden \u{FFFD}[31mred".into())),
             "the proxy's words are made printable"
         );
         assert_eq!(

@@ -25,12 +25,19 @@ fn a_component_that_rewrites_the_files_cannot_send_a_token_elsewhere() {
     let token = home.login(&real);
     probe(&home, &real.url(), &format!("steer-env={}", attacker.url())).expect(OK);
     assert!(
-        home.read(".env").contains(&format!("KONECTY_URL={}", attacker.url())),
+        home.read(".env")
+            .contains(&format!("KONECTY_URL={}", attacker.url())),
         "the probe should have steered .env: {}",
         home.read(".env")
     );
     // Later plain runs take their host from .env: none sends or shows the token for it.
-    for command in [&["status"][..], &["logout"], &["env"], &["token"], &["status", "--offline"]] {
+    for command in [
+        &["status"][..],
+        &["logout"],
+        &["env"],
+        &["token"],
+        &["status", "--offline"],
+    ] {
         home.run(command)
             .expect(UNAVAILABLE)
             .says(&format!("was issued by {}", real.url()))
@@ -82,7 +89,9 @@ fn a_port_out_of_range_is_refused_not_read_as_the_default() {
     }
     let grant = konecty_session::Grant::new(home.dir(), Some("http://127.0.0.1:65616"));
     assert!(
-        grant.as_ref().is_err_and(|e| e.to_string().contains("is not a port number")),
+        grant
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("is not a port number")),
         "Grant::new must refuse the port too, got {:?}",
         grant.map(|_| "a grant")
     );
@@ -122,13 +131,21 @@ fn the_process_holding_the_secrets_is_not_dumpable() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut answer)
         .unwrap();
-    assert!(answer.contains("konecty-session"), "expected an initialize answer, got {answer:?}");
+    assert!(
+        answer.contains("konecty-session"),
+        "expected an initialize answer, got {answer:?}"
+    );
     let proc_dir = format!("/proc/{}", child.id());
-    let owner = std::fs::metadata(format!("{proc_dir}/environ")).unwrap().uid();
+    let owner = std::fs::metadata(format!("{proc_dir}/environ"))
+        .unwrap()
+        .uid();
     let limits = std::fs::read_to_string(format!("{proc_dir}/limits")).unwrap();
     drop(stdin);
     let _ = child.wait();
-    assert_eq!(owner, 0, "a dumpable process's /proc files belong to its user ({NOBODY})");
+    assert_eq!(
+        owner, 0,
+        "a dumpable process's /proc files belong to its user ({NOBODY})"
+    );
     let core = limits
         .lines()
         .find(|l| l.starts_with("Max core file size"))
@@ -137,5 +154,65 @@ fn the_process_holding_the_secrets_is_not_dumpable() {
         .skip(4)
         .take(2)
         .collect::<Vec<_>>();
-    assert_eq!(core, ["0", "0"], "expected core size limits 0 0, got {limits}");
+    assert_eq!(
+        core,
+        ["0", "0"],
+        "expected core size limits 0 0, got {limits}"
+    );
+}
+
+/// Characters a terminal acts on, or that disguise text, which nothing printed may carry.
+const UNSAFE: [char; 9] = [
+    '\u{1b}', '\r', '\u{7}', '\u{9b}', '\u{85}', '\u{202e}', '\u{2066}', '\u{200b}', '\u{0}',
+];
+
+#[track_caller]
+fn assert_safe(what: &str, text: &str) {
+    if let Some(c) = text.chars().find(|c| UNSAFE.contains(c)) {
+        panic!("{what} carries U+{:04X}: {text:?}", c as u32);
+    }
+}
+
+#[test]
+fn strings_from_a_component_or_a_server_reach_no_terminal_raw() {
+    let granted = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    for json in [false, true] {
+        let mut args = vec!["--component", HOSTILE_COMPONENT, "--host"];
+        let url = granted.url();
+        args.extend_from_slice(&[&url, "request-otp", "--email", "controls"]);
+        if json {
+            args.push("--json");
+        }
+        let outcome = home.run(&args);
+        outcome.expect(OK);
+        assert_safe("stdout", &outcome.stdout);
+        assert_safe("stderr", &outcome.stderr);
+        assert!(
+            outcome.stdout.contains('\u{FFFD}'),
+            "the replaced characters should show as U+FFFD: {:?}",
+            outcome.stdout
+        );
+    }
+
+    // A server whose user name hides a bidi override and a zero-width space.
+    let server = konecty_with(konecty_session::dev_server::DevServerConfig {
+        users: vec![konecty_session::dev_server::DevUser {
+            id: "devUser0000000001".into(),
+            name: "Ana\u{202e}moc.evil\u{200b}".into(),
+            email: EMAIL.into(),
+            phone: PHONE.into(),
+        }],
+        ..Default::default()
+    });
+    let home = Home::new();
+    let code = home.request_code(&server);
+    let verified = home.verify(&server.url(), &code, &[]);
+    verified.expect(OK);
+    assert_safe("verify-otp", &verified.stdout);
+    for args in [&["status"][..], &["status", "--json"]] {
+        let outcome = home.run(args);
+        outcome.expect(OK);
+        assert_safe("status", &outcome.stdout);
+    }
 }

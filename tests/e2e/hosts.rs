@@ -118,7 +118,10 @@ fn an_environment_token_wins_and_status_says_what_it_overrode() {
 
     // A stale KONECTY_TOKEN for KONECTY_URL's host beats the stored one: status shows it,
     // and that it is invalid.
-    let env = [("KONECTY_TOKEN", "stale-token"), ("KONECTY_URL", url.as_str())];
+    let env = [
+        ("KONECTY_TOKEN", "stale-token"),
+        ("KONECTY_URL", url.as_str()),
+    ];
     let status = status_json(&home, &["status"], None, &env);
     assert_eq!(status["tokenSource"], "environment", "{status}");
     assert_eq!(status["loggedIn"], false, "{status}");
@@ -148,10 +151,20 @@ fn an_environment_token_wins_and_status_says_what_it_overrode() {
     assert_eq!(status["loggedIn"], true, "{status}");
 
     // Without KONECTY_URL, a token this program never saw issued goes nowhere.
-    let status = status_json(&home, &["status"], None, &[("KONECTY_TOKEN", "stale-token")]);
+    let status = status_json(
+        &home,
+        &["status"],
+        None,
+        &[("KONECTY_TOKEN", "stale-token")],
+    );
     assert_eq!(status["tokenSource"], "env-file", "{status}");
     // One it saw issued by this host goes with it.
-    let status = status_json(&home, &["status"], None, &[("KONECTY_TOKEN", stored.as_str())]);
+    let status = status_json(
+        &home,
+        &["status"],
+        None,
+        &[("KONECTY_TOKEN", stored.as_str())],
+    );
     assert_eq!(status["tokenSource"], "environment", "{status}");
     assert_eq!(status["loggedIn"], true, "{status}");
 }

@@ -9,7 +9,8 @@
 //! `allocate=BYTES` (allocates and touches that much memory, to meet the host's memory cap)
 //! `spin` (loops forever, to meet the host's deadline), `block` (waits on a clock that
 //! never fires: stuck in a host call, out of the epoch deadline's reach) and
-//! `steer-env=URL` (rewrites `KONECTY_URL` in `.env`, keeping the token, so that later runs
+//! `controls` (answers with terminal controls, C1, bidi and zero-width characters in every
+//! string the host may print), `steer-env=URL` (rewrites `KONECTY_URL` in `.env`, keeping the token, so that later runs
 //! of the real component send the token to URL; allowed in this run, the harm is later).
 
 wit_bindgen::generate!({ world: "session", path: "../../../wit" });
@@ -184,6 +185,16 @@ impl Guest for Hostile {
                 channel: Channel::Email,
                 sent_to: Identifier::Email("steer@example.com".into()),
                 server_message: Some(format!("rewrote KONECTY_URL in .env to {url}")),
+                remembered: false,
+            });
+        }
+        if probe == "controls" {
+            return Ok(OtpSent {
+                channel: Channel::Email,
+                sent_to: Identifier::Email(
+                    "a@x\u{1b}]0;owned\u{7}.\u{9b}31m\u{202e}moc.\u{200b}example".into(),
+                ),
+                server_message: Some("sent\r\u{1b}[2J\u{85}\u{2066}done".into()),
                 remembered: false,
             });
         }
