@@ -15,7 +15,7 @@ use crate::cli::{
     Cli, CodeSource, Command, Config, DevServerArgs, EnvArgs, Host, HostSource, MaybeRecipient,
     Recipient, ShellSyntax, StatusArgs, Verify, env_var,
 };
-use crate::credentials_dir;
+use crate::credentials_dir::{self, DirAccess};
 use crate::dev_server::{DevServer, DevServerConfig, DevUser};
 use crate::exit::{Exit, Failure, one_line};
 use crate::network::Network;
@@ -81,7 +81,7 @@ pub fn run(cli: &Cli) -> Result<Report> {
 
 pub fn login_options(config: &Config) -> Result<Report> {
     let (host, _) = config.host()?;
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, Some(&host), DirAccess::ReadOnly)?;
     let methods = call(&mut sandbox, |s| s.login_options(&host.url))?;
     if !methods.email_otp_enabled && !methods.whatsapp_otp_enabled {
         return Err(Failure::from(ApiError::OtpNotEnabled(None)).into());
@@ -105,7 +105,7 @@ pub fn login_options(config: &Config) -> Result<Report> {
 
 pub fn request_otp(config: &Config, who: &Identifier) -> Result<Report> {
     let (host, _) = config.host()?;
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, Some(&host), DirAccess::ReadWrite)?;
     files_are_editable(&mut sandbox, &host)?;
     let sent = call(&mut sandbox, |s| s.request_otp(&host.url, who))?;
     let expires_at = present::now() + CODE_LIFETIME_SECS;
@@ -157,7 +157,7 @@ pub fn verify_otp(
     targets: SaveTargets,
 ) -> Result<Report> {
     let (host, _) = config.host()?;
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, Some(&host), DirAccess::ReadWrite)?;
     if targets != SaveTargets::empty() {
         files_are_editable(&mut sandbox, &host)?;
     }
@@ -378,7 +378,11 @@ fn candidates(
 pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
     let (host, host_source) = config.host()?;
     let flag = args.token_stdin.then(read_token).transpose()?;
-    let mut sandbox = open(config, (!args.offline).then_some(&host))?;
+    let mut sandbox = open(
+        config,
+        (!args.offline).then_some(&host),
+        DirAccess::ReadOnly,
+    )?;
     let found = candidates(config, &mut sandbox, &host, flag)?;
     let other_hosts: Vec<String> = call(&mut sandbox, |s| s.stored_hosts())?
         .into_iter()
@@ -531,7 +535,7 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
 /// The token that status would use, without asking the server.
 fn best_token(config: &Config) -> Result<(Host, Candidate)> {
     let (host, _) = config.host()?;
-    let mut sandbox = open(config, None)?;
+    let mut sandbox = open(config, None, DirAccess::ReadOnly)?;
     let found = candidates(config, &mut sandbox, &host, None)?;
     let winner = found.into_iter().next().ok_or_else(|| {
         Failure::of_kind(
@@ -600,7 +604,7 @@ pub fn env(config: &Config, args: &EnvArgs) -> Result<Report> {
 
 pub fn use_host(config: &Config, url: &str) -> Result<Report> {
     let host = Host::parse(url)?;
-    let mut sandbox = open(config, None)?;
+    let mut sandbox = open(config, None, DirAccess::ReadWrite)?;
     let Some(stored) = call(&mut sandbox, |s| s.use_session(&host.url))? else {
         let known = call(&mut sandbox, |s| s.stored_hosts())?;
         let known = if known.is_empty() {
@@ -634,7 +638,7 @@ pub fn use_host(config: &Config, url: &str) -> Result<Report> {
 
 pub fn logout(config: &Config) -> Result<Report> {
     let (host, _) = config.host()?;
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, Some(&host), DirAccess::ReadWrite)?;
     // The component sends the stored tokens: none may go to a host that did not issue it.
     for candidate in candidates(config, &mut sandbox, &host, None)? {
         if candidate.source != TokenSource::Environment {
@@ -839,7 +843,7 @@ impl ScratchDir {
             std::process::id()
         ));
         credentials_dir::private_umask();
-        credentials_dir::make_private(&dir)?;
+        credentials_dir::prepare(&dir, credentials_dir::DirAccess::ReadWrite)?;
         Ok(ScratchDir(dir))
     }
 }
@@ -936,7 +940,7 @@ fn first_line_of_stdin(what: &str, flag: &str) -> Result<String> {
 
 /// Prepares the credentials directory and loads the component with its grant: the
 /// directory, and HTTP to `host`'s origin only (none at all when `host` is None).
-pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
+pub fn open(config: &Config, host: Option<&Host>, access: DirAccess) -> Result<Sandbox> {
     if let Some(host) = host {
         config.check_encryption(host)?;
     }
@@ -945,6 +949,7 @@ pub fn open(config: &Config, host: Option<&Host>) -> Result<Sandbox> {
     credentials_dir::private_umask();
     let grant = Grant {
         dir: config.dir.clone(),
+        access,
         origin: host.map(|h| h.origin.clone()),
         limits: config.limits,
         network: config.network.clone(),

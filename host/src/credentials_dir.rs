@@ -94,27 +94,57 @@ pub fn default_dir() -> Result<PathBuf> {
 
 /// Makes every file created from now on in this process private (umask 077), so that the
 /// component's files, temporary ones included, are 0600 from their first byte. For the
-/// binary: a library leaves its caller's umask alone (see [`make_private`]).
+/// binary: a library leaves its caller's umask alone (see [`prepare`]).
 pub fn private_umask() {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
 }
 
-/// Creates `dir` 0700 if missing, tightens it to 0700 and the credential files to 0600 if
-/// they are looser; the process's umask is left as it is. Inside a 0700 directory, a file
-/// the component creates is out of other users' reach until it is tightened after the call.
-pub fn make_private(dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-    }
+/// What a run may do in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirAccess {
+    /// Read the files only (`status`, `token`, `env`, `login-options`): the component's
+    /// preopen is read-only and no mode is changed.
+    ReadOnly,
+    /// Read and write them: the directory and the credential files are made private.
+    ReadWrite,
+}
+
+/// Gets `dir` ready for a run: creates it 0700 if missing; refuses one that other users can
+/// write to or that has the sticky bit (`/tmp`, say), as ssh refuses loose key files; and,
+/// for writing runs only, tightens to 0700 a directory of this user's that is not a symlink,
+/// and the credential files to 0600. A directory of someone else's, or reached through a
+/// symlink, keeps its mode. The process's umask is left as it is.
+pub fn prepare(dir: &Path, access: DirAccess) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let entry = match fs::symlink_metadata(dir) {
+        Ok(entry) => entry,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            return Ok(());
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", dir.display())),
+    };
     let meta = fs::metadata(dir).with_context(|| format!("cannot inspect {}", dir.display()))?;
     if !meta.is_dir() {
         anyhow::bail!("{} is not a directory", dir.display());
     }
-    if meta.permissions().mode() & 0o077 != 0 {
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o002 != 0 || mode & 0o1000 != 0 {
+        anyhow::bail!(
+            "{} is open to other users (mode {mode:o}): keep the credentials in a private \
+             directory (--dir)",
+            dir.display()
+        );
+    }
+    if access == DirAccess::ReadOnly {
+        return Ok(());
+    }
+    let mine = meta.uid() == rustix::process::geteuid().as_raw();
+    if mine && !entry.file_type().is_symlink() && mode & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .with_context(|| format!("cannot make {} private (0700)", dir.display()))?;
     }

@@ -41,6 +41,7 @@ pub mod trust;
 
 // The embedding API (see host/examples/embed.rs): load a component once with
 // [`Runtime::load`], then run each call in its own sandbox with exactly its [`Grant`].
+pub use credentials_dir::DirAccess;
 pub use exit::Failure;
 pub use network::Network;
 pub use policy::{Limits, Origin};

@@ -12,6 +12,7 @@ use crate::commands::{
     files_are_editable, logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save,
     sent_line,
 };
+use crate::credentials_dir::DirAccess;
 use crate::exit::{Exit, Failure, wait_hint};
 use crate::present;
 use crate::sandbox::{
@@ -32,7 +33,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         .into());
     }
     let (host, _) = config.host()?;
-    let mut sandbox = open(config, Some(&host))?;
+    let mut sandbox = open(config, Some(&host), DirAccess::ReadWrite)?;
     let methods = call(&mut sandbox, |s| s.login_options(&host.url))?;
     if !methods.email_otp_enabled && !methods.whatsapp_otp_enabled {
         return Err(Failure::from(ApiError::OtpNotEnabled(None)).into());

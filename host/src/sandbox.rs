@@ -14,7 +14,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::audit::{self, Observer};
 use crate::compiled;
-use crate::credentials_dir::{self, DirLock};
+use crate::credentials_dir::{self, DirAccess, DirLock};
 use crate::exit::{Exit, Failure};
 use crate::network::Network;
 use crate::policy::{HttpPolicy, Incident, Limits, Origin};
@@ -70,6 +70,8 @@ pub enum ComponentSource<'a> {
 pub struct Grant {
     /// The only directory it sees, as `.`.
     pub dir: PathBuf,
+    /// Whether it may write there (`ReadWrite`, the default) or only read.
+    pub access: DirAccess,
     /// The only origin it may send requests to; none means no HTTP at all.
     pub origin: Option<Origin>,
     pub limits: Limits,
@@ -109,6 +111,7 @@ impl Grant {
             .map_err(|why| Failure::new(Exit::Usage, format!("invalid host: {why}")))?;
         Ok(Grant {
             dir: dir.into(),
+            access: DirAccess::ReadWrite,
             origin,
             limits: Limits::default(),
             network: Network::default(),
@@ -231,11 +234,16 @@ impl Runtime {
     }
 
     /// A fresh instance with exactly `grant`: its own store, memory and limits. The
-    /// directory is created 0700 if missing (tightened if looser), and every call leaves the
-    /// credential files in it 0600.
+    /// directory is created 0700 if missing and refused if other users may write to it;
+    /// with write access it is tightened if looser (see [`credentials_dir::prepare`]), and
+    /// every call leaves the credential files in it 0600.
     pub fn sandbox(&self, grant: Grant) -> Result<Sandbox> {
-        credentials_dir::make_private(&grant.dir)
+        credentials_dir::prepare(&grant.dir, grant.access)
             .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        let perms = match grant.access {
+            DirAccess::ReadOnly => FsPerms::ReadOnly,
+            DirAccess::ReadWrite => FsPerms::ReadWrite,
+        };
         let mut wasi = WasiCtxBuilder::new();
         // Calls are synchronous: file operations may block this thread instead of
         // round-tripping through tokio's blocking pool (a few hundred microseconds a call).
@@ -244,7 +252,7 @@ impl Runtime {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
-            .preopened_dir(&grant.dir, ".", FsPerms::ReadWrite)
+            .preopened_dir(&grant.dir, ".", perms)
             .map_err(|e| {
                 Failure::new(
                     Exit::Storage,
@@ -275,6 +283,7 @@ impl Runtime {
             store,
             session,
             dir: grant.dir,
+            access: grant.access,
             observer: grant.observer,
             deadline,
             on_stuck: grant.on_stuck,
@@ -287,6 +296,7 @@ pub struct Sandbox {
     store: Store<State>,
     session: Session,
     dir: PathBuf,
+    access: DirAccess,
     observer: Arc<Observer>,
     deadline: Duration,
     on_stuck: Arc<dyn Fn(&Failure) + Send + Sync>,
@@ -326,7 +336,10 @@ impl Sandbox {
             audit::report_changes(&self.observer, &before, &audit::snapshot(&self.dir));
         }
         // Whatever the component created is left 0600, whichever program embeds it.
-        let tightened = credentials_dir::tighten_files(&self.dir);
+        let tightened = match self.access {
+            DirAccess::ReadWrite => credentials_dir::tighten_files(&self.dir),
+            DirAccess::ReadOnly => Ok(()),
+        };
         // The call's outcome stands (a code may have been spent): a failed sync is told,
         // not turned into a failure.
         if let Err(err) = lock.release() {
@@ -519,6 +532,7 @@ mod tests {
     fn grant_of(dir: &Path) -> Grant {
         Grant {
             dir: dir.to_path_buf(),
+            access: DirAccess::ReadWrite,
             origin: None,
             limits: Limits::default(),
             network: Network::default(),

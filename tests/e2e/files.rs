@@ -64,7 +64,7 @@ fn the_directory_is_0700_and_the_files_0600() {
 
 #[cfg(unix)]
 #[test]
-fn loose_modes_are_tightened() {
+fn loose_modes_are_tightened_by_a_writing_command() {
     use std::os::unix::fs::PermissionsExt;
     let server = konecty();
     let home = Home::new();
@@ -77,8 +77,9 @@ fn loose_modes_are_tightened() {
         std::fs::Permissions::from_mode(0o666),
     )
     .unwrap();
-    home.run(&["--host", &server.url(), "status"])
-        .expect(REFUSED);
+    // By a command that writes; read-only ones change no mode (hardening.rs).
+    home.run(&["--host", &server.url(), "request-otp", "--email", EMAIL])
+        .expect(OK);
     assert_eq!(mode(&home.dir()), 0o700);
     assert_eq!(mode(&home.file(".env")), 0o600);
     assert_eq!(mode(&home.file("credentials")), 0o600);

@@ -216,3 +216,95 @@ fn strings_from_a_component_or_a_server_reach_no_terminal_raw() {
         assert_safe("status", &outcome.stdout);
     }
 }
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn full_mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn a_directory_other_users_can_write_to_is_refused_and_left_as_it_was() {
+    let home = Home::new();
+    let shared = home.root().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    for mode in [0o1777, 0o777, 0o1700] {
+        set_mode(&shared, mode);
+        let dir = shared.display().to_string();
+        for command in [
+            &["status", "--offline"][..],
+            &["request-otp", "--email", EMAIL],
+        ] {
+            let mut args = vec!["--dir", dir.as_str(), "--host", "http://127.0.0.1:9"];
+            args.extend_from_slice(command);
+            home.run(&args)
+                .expect(STORAGE)
+                .says("is open to other users")
+                .says("--dir")
+                .one_error_line();
+        }
+        assert_eq!(
+            full_mode(&shared),
+            mode,
+            "the mode of a refused directory changed"
+        );
+    }
+}
+
+#[test]
+fn read_only_commands_change_no_mode_and_writing_ones_tighten_only_our_own() {
+    let server = konecty();
+    let home = Home::new();
+    home.login(&server);
+    set_mode(&home.dir(), 0o750);
+    set_mode(&home.file(".env"), 0o644);
+    for command in [
+        &["status"][..],
+        &["status", "--offline"],
+        &["token"],
+        &["env"],
+        &["login-options"],
+    ] {
+        home.run(command).expect(OK);
+        assert_eq!(
+            full_mode(&home.dir()),
+            0o750,
+            "{command:?} changed the directory's mode"
+        );
+        assert_eq!(
+            full_mode(&home.file(".env")),
+            0o644,
+            "{command:?} changed .env's mode"
+        );
+    }
+    home.run(&["request-otp", "--email", EMAIL]).expect(OK);
+    assert_eq!(full_mode(&home.dir()), 0o700);
+    assert_eq!(full_mode(&home.file(".env")), 0o600);
+
+    // Through a symlink, the target's mode is not ours to change.
+    let target = home.root().join("target");
+    std::fs::create_dir(&target).unwrap();
+    set_mode(&target, 0o750);
+    let link = home.root().join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let link = link.display().to_string();
+    home.run(&[
+        "--dir",
+        &link,
+        "--host",
+        &server.url(),
+        "request-otp",
+        "--email",
+        EMAIL,
+    ])
+    .expect(OK);
+    assert_eq!(
+        full_mode(&target),
+        0o750,
+        "a symlinked --dir had its target's mode changed"
+    );
+}
