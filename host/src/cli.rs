@@ -529,7 +529,9 @@ impl Config {
         if let Some(given) = &self.given_host {
             return Ok(given.clone());
         }
-        match crate::credentials_dir::stored_default_host(&self.dir) {
+        let stored = crate::credentials_dir::stored_default_host(&self.dir)
+            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        match stored {
             // A broken stored URL is named, not silently replaced by another host.
             Some((url, source)) => Host::parse(&url).map(|host| (host, source)).map_err(|f| {
                 Failure::new(

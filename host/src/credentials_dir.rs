@@ -169,8 +169,8 @@ pub fn tighten_files(dir: &Path) -> Result<()> {
 /// The host of the stored default session: `KONECTY_URL` in `.env`, else `host` in the
 /// `[default]` section of `credentials`. The host reads this itself, so that a component
 /// never chooses the origin it is granted.
-pub fn stored_default_host(dir: &Path) -> Option<(String, HostSource)> {
-    let from_env = read_small(&dir.join(".env")).and_then(|text| {
+pub fn stored_default_host(dir: &Path) -> Result<Option<(String, HostSource)>> {
+    let from_env = read_own(&dir.join(".env"))?.and_then(|text| {
         text.lines().find_map(|line| {
             let line = line.trim_start();
             let line = line.strip_prefix("export ").map_or(line, str::trim_start);
@@ -181,8 +181,7 @@ pub fn stored_default_host(dir: &Path) -> Option<(String, HostSource)> {
             Some(unquote(value.trim()).to_string())
         })
     });
-    let from_credentials = || {
-        let text = read_small(&dir.join("credentials"))?;
+    let from_credentials = |text: String| {
         let mut in_default = false;
         text.lines().find_map(|line| {
             let line = line.trim();
@@ -195,12 +194,13 @@ pub fn stored_default_host(dir: &Path) -> Option<(String, HostSource)> {
                 .then(|| value.trim().to_string())
         })
     };
-    match from_env.filter(|h| !h.is_empty()) {
-        Some(host) => Some((host, HostSource::EnvFile)),
-        None => from_credentials()
-            .filter(|h| !h.is_empty())
-            .map(|host| (host, HostSource::Credentials)),
+    if let Some(host) = from_env.filter(|h| !h.is_empty()) {
+        return Ok(Some((host, HostSource::EnvFile)));
     }
+    Ok(read_own(&dir.join("credentials"))?
+        .and_then(from_credentials)
+        .filter(|h| !h.is_empty())
+        .map(|host| (host, HostSource::Credentials)))
 }
 
 fn unquote(value: &str) -> &str {
@@ -215,20 +215,139 @@ fn unquote(value: &str) -> &str {
     value
 }
 
-/// A credential file's text, if it exists and is at most 1 MiB.
-fn read_small(path: &Path) -> Option<String> {
-    let mut text = String::new();
-    fs::File::open(path)
-        .ok()?
-        .take(1024 * 1024)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text)
+/// The most the host reads of a file of its own accord.
+const OWN_READ_LIMIT: u64 = 1024 * 1024;
+
+/// How long the host waits for such a read: a file on a stuck network mount fails, it does
+/// not hang the command.
+const OWN_READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A file the host reads itself (never through the component): `None` if it does not
+/// exist. It is opened without following a symlink and without blocking, must be a regular
+/// file of at most 1 MiB, and must be read within a deadline: a FIFO, a device, a link to
+/// `/dev/stdin` or a hung mount is an error, never a wait.
+pub fn read_own(path: &Path) -> Result<Option<String>> {
+    use rustix::fs::OFlags;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            anyhow::bail!(
+                "{} is a symbolic link: the host reads only regular files there",
+                path.display()
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot inspect {}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(not_regular(path, &meta));
+    }
+    if meta.len() > OWN_READ_LIMIT {
+        anyhow::bail!("{} is larger than 1 MiB", path.display());
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let read = file
+            .take(OWN_READ_LIMIT)
+            .read_to_end(&mut bytes)
+            .map(|_| bytes);
+        let _ = sender.send(read);
+    });
+    let bytes = match receiver.recv_timeout(OWN_READ_DEADLINE) {
+        Ok(read) => read.with_context(|| format!("cannot read {}", path.display()))?,
+        Err(_) => anyhow::bail!(
+            "reading {} took longer than {} s",
+            path.display(),
+            OWN_READ_DEADLINE.as_secs()
+        ),
+    };
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Refuses a call while a credential file is not a regular file: the component opens them
+/// through WASI, which would wait forever on a FIFO. A symlink that leads nowhere counts as
+/// absent (the component replaces it).
+pub fn check_regular_files(dir: &Path) -> Result<()> {
+    for name in FILES {
+        let path = dir.join(name);
+        if let Ok(meta) = fs::metadata(&path)
+            && !meta.is_file()
+        {
+            anyhow::bail!(not_regular(&path, &meta));
+        }
+    }
+    Ok(())
+}
+
+/// `credential files: PATH is a FIFO, not a regular file: remove it`.
+fn not_regular(path: &Path, meta: &fs::Metadata) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    let what = if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a file"
+    };
+    format!(
+        "credential files: {} is {what}, not a regular file: remove it",
+        path.display()
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_reads_regular_files_only_and_never_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let error = read_own(&fifo)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("not a regular file"), "got {error:?}");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink("/dev/stdin", &link).unwrap();
+        let error = read_own(&link)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("is a symbolic link"), "got {error:?}");
+        assert!(read_own(&dir.path().join("missing")).unwrap().is_none());
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 1024 * 1024 + 1]).unwrap();
+        assert!(read_own(&big).is_err(), "a file over 1 MiB is refused");
+        assert!(check_regular_files(dir.path()).is_ok());
+        std::fs::rename(&fifo, dir.path().join(".env")).unwrap();
+        assert!(
+            check_regular_files(dir.path()).is_err(),
+            "a FIFO .env is refused"
+        );
+    }
 
     #[test]
     fn only_our_temporary_names_count_as_stale() {
@@ -270,14 +389,14 @@ mod tests {
     #[test]
     fn the_default_host_comes_from_env_then_credentials() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(stored_default_host(dir.path()), None);
+        assert_eq!(stored_default_host(dir.path()).unwrap(), None);
         fs::write(
             dir.path().join("credentials"),
             "[other]\nhost = https://o\n[default]\nHost = https://d\n",
         )
         .unwrap();
         assert_eq!(
-            stored_default_host(dir.path()),
+            stored_default_host(dir.path()).unwrap(),
             Some(("https://d".to_string(), HostSource::Credentials))
         );
         fs::write(
@@ -286,7 +405,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            stored_default_host(dir.path()),
+            stored_default_host(dir.path()).unwrap(),
             Some(("https://e".to_string(), HostSource::EnvFile))
         );
     }

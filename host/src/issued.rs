@@ -7,18 +7,20 @@
 //! A line per token, appended: `<sha256 hex> <origin>`; the last line for a token wins.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use crate::credentials_dir::read_own;
 use crate::policy::Origin;
 
 const FILE_NAME: &str = "issued-tokens";
-/// Read at most this much: about nine thousand logins. Past it, the file is compacted.
-const MAX_BYTES: u64 = 1024 * 1024;
+/// Past this size (about four thousand logins) the file is compacted before the next line;
+/// it stays well under the 1 MiB the host reads of a file.
+const COMPACT_ABOVE: u64 = 512 * 1024;
 /// What a compaction keeps: the newest lines.
 const KEEP_AFTER_COMPACTION: usize = 2000;
 
@@ -48,7 +50,7 @@ impl IssuedTokens {
     /// The origin that issued `token`, if this program saw it issued.
     pub fn origin_of(&self, token: &str) -> Option<String> {
         let key = fingerprint(token);
-        let text = read_capped(&self.path).ok()?;
+        let text = read_own(&self.path).ok()??;
         text.lines()
             .rev()
             .filter_map(|line| line.split_once(' '))
@@ -64,7 +66,7 @@ impl IssuedTokens {
             .mode(0o700)
             .create(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        if fs::symlink_metadata(&self.path).is_ok_and(|m| m.len() > MAX_BYTES) {
+        if fs::symlink_metadata(&self.path).is_ok_and(|m| m.len() > COMPACT_ABOVE) {
             self.compact()?;
         }
         let line = format!("{} {origin}\n", fingerprint(token));
@@ -75,7 +77,7 @@ impl IssuedTokens {
 
     /// Keeps the newest lines (temporary file, rename).
     fn compact(&self) -> Result<()> {
-        let text = read_capped(&self.path).unwrap_or_default();
+        let text = read_own(&self.path)?.unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let kept = &lines[lines.len().saturating_sub(KEEP_AFTER_COMPACTION)..];
         let temporary = self.path.with_extension("tmp");
@@ -108,17 +110,6 @@ fn open_no_follow(path: &Path, options: &mut OpenOptions) -> Result<File> {
         .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
         .open(path)
         .with_context(|| format!("cannot open {}", path.display()))
-}
-
-fn read_capped(path: &Path) -> Result<String> {
-    let file = open_no_follow(path, OpenOptions::new().read(true))?;
-    let mut text = String::new();
-    // Not a regular file (a FIFO, a device): nothing to read, and no reason to wait.
-    if !file.metadata()?.is_file() {
-        return Ok(text);
-    }
-    file.take(MAX_BYTES).read_to_string(&mut text)?;
-    Ok(text)
 }
 
 #[cfg(test)]
@@ -162,7 +153,7 @@ mod tests {
         let filler = format!("{} https://old.example:443\n", "0".repeat(64));
         fs::write(
             dir.path().join(FILE_NAME),
-            filler.repeat((MAX_BYTES as usize / filler.len()) + 2),
+            filler.repeat((COMPACT_ABOVE as usize / filler.len()) + 2),
         )
         .unwrap();
         issued
@@ -170,7 +161,7 @@ mod tests {
             .unwrap();
         let size = fs::metadata(dir.path().join(FILE_NAME)).unwrap().len();
         assert!(
-            size < MAX_BYTES / 2,
+            size < COMPACT_ABOVE,
             "expected a compacted file, got {size} bytes"
         );
         assert_eq!(

@@ -322,6 +322,8 @@ impl Sandbox {
     ) -> Result<T> {
         let lock = DirLock::acquire(&self.dir)
             .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        credentials_dir::check_regular_files(&self.dir)
+            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
         let before = self.observer.audits().then(|| audit::snapshot(&self.dir));
         self.store.set_epoch_deadline(ticks(self.deadline));
         self.store.data_mut().memory.refused = false;

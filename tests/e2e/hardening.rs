@@ -308,3 +308,70 @@ fn read_only_commands_change_no_mode_and_writing_ones_tighten_only_our_own() {
         "a symlinked --dir had its target's mode changed"
     );
 }
+
+/// Runs the binary with a standard input that stays open, as at a terminal; fails the test
+/// if it has not ended within 20 s.
+fn run_with_open_stdin(home: &Home, args: &[&str]) -> (i32, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_konecty-session"))
+        .env_clear()
+        .env("HOME", home.root())
+        .env("XDG_CACHE_HOME", shared_cache())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin = child.stdin.take();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} still ran after 20 s: it waits on a file it should refuse");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn a_fifo_or_a_link_to_stdin_in_place_of_a_file_is_refused_not_waited_on() {
+    let server = konecty();
+    let home = Home::new();
+    std::fs::create_dir_all(home.dir()).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        home.file(".env"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let url = server.url();
+    for args in [
+        &["token"][..],
+        &["status", "--offline"],
+        &["--host", &url, "token"],
+    ] {
+        let (code, stderr) = run_with_open_stdin(&home, args);
+        assert_eq!(code, STORAGE, "{args:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
+    }
+    std::fs::remove_file(home.file(".env")).unwrap();
+    std::os::unix::fs::symlink("../../../../../../../../dev/stdin", home.file(".env")).unwrap();
+    for args in [&["token"][..], &["--host", &url, "token"]] {
+        let (code, stderr) = run_with_open_stdin(&home, args);
+        assert_eq!(code, STORAGE, "{args:?}: {stderr}");
+    }
+}
