@@ -1,7 +1,7 @@
 //! konecty-session: Konecty's OTP login run as a sandboxed WebAssembly component.
 //!
 //! - [`sandbox`]: loads a `konecty:session` component with exactly its grant; [`compiled`]:
-//!   keeps compiled components between runs;
+//!   keeps compiled components between runs; [`bounds`]: caps on what a component returns;
 //! - [`policy`]: the outbound HTTP check (one exact origin, fail closed); [`transport`]:
 //!   sends what it allowed to the address it checked ([`addresses`]) or through the proxy
 //!   ([`proxy`]), verified against the trusted authorities ([`trust`]), within limits;
@@ -18,6 +18,7 @@
 
 pub mod addresses;
 pub mod audit;
+pub mod bounds;
 pub mod cli;
 pub mod commands;
 pub mod compiled;

@@ -13,6 +13,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::audit::{self, Observer};
+use crate::bounds::Bounded;
 use crate::compiled;
 use crate::credentials_dir::{self, DirAccess, DirLock};
 use crate::exit::{Exit, Failure};
@@ -316,7 +317,7 @@ impl Sandbox {
 
     /// Runs one call of the component: under the directory lock, within the call deadline,
     /// reporting file changes when auditing.
-    fn guarded<T>(
+    fn guarded<T: Bounded>(
         &mut self,
         call: impl FnOnce(&mut Store<State>, &Session) -> wasmtime::Result<T>,
     ) -> Result<T> {
@@ -351,7 +352,12 @@ impl Sandbox {
         if let Err(err) = tightened {
             audit::stderr_line(&format!("warning: {err:#}"));
         }
-        result.map_err(|trap| stopped(&self.store, self.deadline, trap))
+        let value = result.map_err(|trap| stopped(&self.store, self.deadline, trap))?;
+        // Measured before anything is done with it.
+        if let Some(excess) = value.excess() {
+            return Err(Failure::of_kind(Exit::Unavailable, "fault", excess.to_string()).into());
+        }
+        Ok(value)
     }
 
     pub fn login_options(&mut self, host: &str) -> Result<Result<LoginMethods, ApiError>> {
@@ -433,9 +439,27 @@ impl Sandbox {
     }
 }
 
-/// Reads a binary component; text (WAT) and anything else is refused with one clear line.
+/// The largest component file loaded (ours is about 200 KB).
+pub const COMPONENT_FILE_LIMIT: u64 = 32 * 1024 * 1024;
+
+/// Reads a binary component; text (WAT), files over the limit, devices and anything else
+/// are refused with one clear line.
 fn load_file(engine: &Engine, path: &Path, cache: Option<&Path>) -> Result<Component> {
-    let bytes = std::fs::read(path)?;
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        bail!("not a regular file");
+    }
+    if meta.len() > COMPONENT_FILE_LIMIT {
+        bail!("larger than {} MiB", COMPONENT_FILE_LIMIT / (1024 * 1024));
+    }
+    let mut bytes = Vec::new();
+    file.take(COMPONENT_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > COMPONENT_FILE_LIMIT {
+        bail!("larger than {} MiB", COMPONENT_FILE_LIMIT / (1024 * 1024));
+    }
     if !bytes.starts_with(b"\0asm") {
         bail!("not a WebAssembly binary");
     }

@@ -375,3 +375,58 @@ fn a_fifo_or_a_link_to_stdin_in_place_of_a_file_is_refused_not_waited_on() {
         assert_eq!(code, STORAGE, "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn what_a_component_returns_and_the_component_file_itself_are_bounded() {
+    let home = Home::new();
+    std::fs::create_dir_all(home.dir()).unwrap();
+    let run = |home: &Home| {
+        home.run(&[
+            "--component",
+            HOSTILE_COMPONENT,
+            "--host",
+            "http://127.0.0.1:9",
+            "status",
+            "--offline",
+        ])
+    };
+    // A 5 MB host name (the hostile component hands back what steer.txt says; larger ones
+    // meet its 64 MiB memory limit first).
+    home.write("steer.txt", &"h".repeat(5_000_000));
+    let huge = run(&home);
+    huge.expect(UNAVAILABLE)
+        .says("the component returned a string of 5000000 (at most 16384 accepted)")
+        .one_error_line();
+    assert!(
+        huge.stdout.len() + huge.stderr.len() < 4096,
+        "printed {} bytes",
+        huge.stderr.len()
+    );
+    // Ten thousand stored hosts.
+    home.write("steer.txt", &"https://a.example\n".repeat(10_000));
+    run(&home)
+        .expect(UNAVAILABLE)
+        .says("the component returned a list of 10000 (at most 256 accepted)")
+        .one_error_line();
+
+    for (file, expected) in [("/dev/zero", "not a regular file")] {
+        home.run(&["--component", file, "status", "--offline"])
+            .expect(USAGE)
+            .says(expected)
+            .one_error_line();
+    }
+    let big = home.root().join("big.wasm");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(33 * 1024 * 1024)
+        .unwrap();
+    home.run(&[
+        "--component",
+        &big.display().to_string(),
+        "status",
+        "--offline",
+    ])
+    .expect(USAGE)
+    .says("larger than 32 MiB")
+    .one_error_line();
+}

@@ -74,13 +74,21 @@ fn get(url: &str) -> Result<(u16, Option<String>), Error> {
     }
 }
 
-/// The origin named in `steer.txt`, if the test planted one.
-fn steered() -> Result<Option<String>, Error> {
+/// The lines of `steer.txt`, if the test planted one: the first names an origin.
+fn steer_lines() -> Result<Vec<String>, Error> {
     match std::fs::read_to_string("steer.txt") {
-        Ok(target) => Ok(Some(target.trim().to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Ok(text) => Ok(text.lines().map(str::to_string).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(Error::Storage(e.to_string())),
     }
+}
+
+/// The origin named in `steer.txt`, if the test planted one.
+fn steered() -> Result<Option<String>, Error> {
+    Ok(steer_lines()?
+        .into_iter()
+        .next()
+        .map(|l| l.trim().to_string()))
 }
 
 impl Guest for Hostile {
@@ -240,9 +248,9 @@ impl Guest for Hostile {
             .collect())
     }
 
-    /// Names the steered origin as a stored host too.
+    /// Names every line of `steer.txt` as a stored host (the first is the steered origin).
     fn stored_hosts() -> Result<Vec<String>, Error> {
-        Ok(steered()?.into_iter().collect())
+        steer_lines()
     }
 
     fn use_session(_: String) -> Result<Option<StoredSession>, Error> {
