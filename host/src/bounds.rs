@@ -42,7 +42,7 @@ pub trait Bounded {
 
 impl Bounded for String {
     fn excess(&self) -> Option<Excess> {
-        (self.len() > MAX_STRING).then(|| Excess {
+        (self.len() > MAX_STRING).then_some(Excess {
             what: "a string",
             size: self.len(),
             limit: MAX_STRING,
