@@ -1028,6 +1028,10 @@ fn failure_of(err: ApiError, incident: &Incident) -> Failure {
             failure.message = incident.to_string();
             failure.kind = "certificate";
         }
+        Incident::TooManyInFlight => {
+            failure.message = incident.to_string();
+            failure.kind = "denied";
+        }
         // A setting the user gave: bad input, and nothing was sent.
         Incident::ProxySetting(_) => {
             failure.message = incident.to_string();

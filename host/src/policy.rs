@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -83,7 +84,13 @@ pub enum Incident {
     Trust(TrustError),
     /// The proxy setting that applies to the request cannot be used.
     ProxySetting(ProxyError),
+    /// The component asked for another request while [`MAX_IN_FLIGHT`] were unfinished.
+    TooManyInFlight,
 }
+
+/// The most requests of one component unfinished at once (sent, and their answers not yet
+/// read to the end or dropped): ours makes one at a time.
+pub const MAX_IN_FLIGHT: usize = 4;
 
 /// Shared between the policy and the requests in flight, which outlive its borrow.
 pub type Incidents = Arc<Mutex<Vec<Incident>>>;
@@ -255,6 +262,10 @@ impl fmt::Display for Incident {
             ),
             Incident::Trust(error) => write!(f, "cannot load trusted certificates: {error}"),
             Incident::ProxySetting(error) => error.fmt(f),
+            Incident::TooManyInFlight => write!(
+                f,
+                "the component asked for more than {MAX_IN_FLIGHT} requests at once; refused"
+            ),
         }
     }
 }
@@ -298,6 +309,29 @@ pub struct Watch {
     pub path: String,
     /// The proxy the request went through, without credentials.
     pub via: Option<String>,
+    /// The request's place among those in flight, freed when the watch is dropped.
+    pub slot: Option<InFlight>,
+}
+
+/// One request in flight: counted while it lives.
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// A place, unless `MAX_IN_FLIGHT` are taken.
+    fn take(count: &Arc<AtomicUsize>) -> Option<InFlight> {
+        count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < MAX_IN_FLIGHT).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| InFlight(Arc::clone(count)))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Watch {
@@ -316,6 +350,7 @@ pub struct HttpPolicy {
     network: Network,
     incidents: Incidents,
     observer: Arc<Observer>,
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl HttpPolicy {
@@ -331,6 +366,7 @@ impl HttpPolicy {
             network,
             incidents: Incidents::default(),
             observer,
+            in_flight: Arc::default(),
         }
     }
 
@@ -360,6 +396,11 @@ type Io = Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>
 type Sent = Result<(http::Response<WasiBody>, Io), wasmtime_wasi_http::Error>;
 
 impl WasiHttpHooks for HttpPolicy {
+    /// Bodies the component sends (small JSON) are buffered 64 KiB at a time, not 1 MiB.
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        64 * 1024
+    }
+
     /// The component's own timeouts are ignored: the host's limits apply to every request.
     fn send_request(
         &mut self,
@@ -374,6 +415,7 @@ impl WasiHttpHooks for HttpPolicy {
             origin: request_origin(request.uri()),
             path: loggable_path(request.uri()),
             via: None,
+            slot: None,
         };
         let origin = match self.check(request.uri()) {
             Ok(origin) => origin,
@@ -391,6 +433,21 @@ impl WasiHttpHooks for HttpPolicy {
                 return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
             }
         };
+        let Some(slot) = InFlight::take(&self.in_flight) else {
+            watch.observer.request(&RequestEvent {
+                method: watch.method.clone(),
+                origin: watch.origin.clone(),
+                path: watch.path.clone(),
+                via: None,
+                outcome: RequestOutcome::Denied {
+                    reason: Incident::TooManyInFlight.to_string(),
+                },
+            });
+            watch.incident(Incident::TooManyInFlight);
+            return Box::new(async { Err(wasmtime_wasi_http::Error::ConnectionLimitReached) });
+        };
+        let mut watch = watch;
+        watch.slot = Some(slot);
         let (limits, network) = (self.limits, self.network.clone());
         Box::new(async move {
             let response = transport::send(request, origin, network, limits, watch).await?;

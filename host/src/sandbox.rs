@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable, ResourceTableError};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{FieldMapError, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::audit::{self, Observer};
 use crate::bounds::Bounded;
@@ -90,6 +90,14 @@ pub struct Grant {
 /// The most linear memory a component may have. Ours holds a few small files and one
 /// answer of at most 1 MiB at a time.
 pub const MEMORY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The most host resources (HTTP fields, requests, responses, streams, pollables, open
+/// files) a component may hold at once: ours holds a few dozen during a request.
+pub const RESOURCE_LIMIT: usize = 256;
+
+/// The most bytes of one set of HTTP header fields a component may build. Times
+/// [`RESOURCE_LIMIT`], what a component can make the host hold in headers (4 MiB).
+pub const FIELDS_SIZE_LIMIT: usize = 16 * 1024;
 
 /// How often the engine's epoch advances: the resolution of the call deadline.
 const EPOCH_TICK: Duration = Duration::from_millis(100);
@@ -261,10 +269,14 @@ impl Runtime {
                 )
             })?;
         let deadline = grant.call_deadline();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(RESOURCE_LIMIT);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(FIELDS_SIZE_LIMIT);
         let state = State {
             wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            http,
+            table,
             policy: HttpPolicy::new(
                 grant.origin,
                 grant.limits,
@@ -481,6 +493,24 @@ fn stopped(store: &Store<State>, deadline: Duration, trap: wasmtime::Error) -> a
         )
     } else if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
         return out_of_time(deadline).into();
+    } else if trap
+        .chain()
+        .any(|e| matches!(e.downcast_ref(), Some(ResourceTableError::Full)))
+    {
+        format!(
+            "the component was stopped: it held more than {RESOURCE_LIMIT} host resources \
+             (HTTP fields, requests, streams) at once"
+        )
+    } else if trap.chain().any(|e| {
+        matches!(
+            e.downcast_ref(),
+            Some(FieldMapError::TotalSizeTooBig | FieldMapError::TooManyFields)
+        )
+    }) {
+        format!(
+            "the component was stopped: it built HTTP headers larger than {} KiB",
+            FIELDS_SIZE_LIMIT / 1024
+        )
     } else {
         format!("the component failed: {}", trap.root_cause())
     };

@@ -428,3 +428,97 @@ fn what_a_component_returns_and_the_component_file_itself_are_bounded() {
     .says("larger than 32 MiB")
     .one_error_line();
 }
+
+/// Runs the binary under python3's `resource` module; returns what it printed and the
+/// child's peak resident memory in KiB (as `wait4` reports it), or None without python3.
+fn run_measured(home: &Home, args: &[&str]) -> Option<(Outcome, u64)> {
+    const MEASURE: &str = "import resource, subprocess, sys\n\
+        done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n\
+        sys.stderr.write(done.stderr)\n\
+        sys.stdout.write(done.stdout)\n\
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n\
+        sys.exit(done.returncode)";
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(MEASURE)
+        .arg(env!("CARGO_BIN_EXE_konecty-session"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home.root())
+        .env("XDG_CACHE_HOME", shared_cache())
+        .output()
+        .ok()?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (printed, peak) = stdout
+        .trim_end()
+        .rsplit_once('\n')
+        .unwrap_or(("", stdout.trim()));
+    Some((
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: printed.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        },
+        peak.trim().parse().expect("python printed the peak"),
+    ))
+}
+
+/// The component's 64 MiB plus the host's own fixed share (about 12 MiB at rest).
+const PEAK_LIMIT_KIB: u64 = 96 * 1024;
+
+#[test]
+fn a_component_cannot_make_the_host_hold_unbounded_memory_or_connections() {
+    let granted = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    let url = granted.url();
+    let hostile = |probe: &str| {
+        let args = [
+            "--component",
+            HOSTILE_COMPONENT,
+            "--host",
+            &url,
+            "request-otp",
+            "--email",
+            probe,
+        ];
+        run_measured(&home, &args)
+    };
+    let Some((huge, peak)) = hostile("hold-fields=3000,100000") else {
+        eprintln!("skipped: python3 is needed to measure the peak memory");
+        return;
+    };
+    huge.expect(UNAVAILABLE)
+        .says("it built HTTP headers larger than 16 KiB")
+        .one_error_line();
+    assert!(
+        peak < PEAK_LIMIT_KIB,
+        "peak {peak} KiB with 100 KB header sets"
+    );
+
+    let (many, peak) = hostile("hold-fields=3000,10000").unwrap();
+    many.expect(UNAVAILABLE)
+        .says("it held more than 256 host resources")
+        .one_error_line();
+    assert!(
+        peak < PEAK_LIMIT_KIB,
+        "peak {peak} KiB with 3,000 header sets"
+    );
+
+    let (flood, _) = hostile("requests=20").unwrap();
+    flood
+        .expect(UNAVAILABLE)
+        .says("asked for more than 4 requests at once")
+        .one_error_line();
+    assert!(
+        granted.hits() <= 4,
+        "{} connections reached the server",
+        granted.hits()
+    );
+    let (flood, _) = hostile("requests=3000").unwrap();
+    flood.expect(UNAVAILABLE).never_says("BREACH");
+    assert!(
+        granted.hits() <= 8,
+        "{} connections reached the server",
+        granted.hits()
+    );
+}

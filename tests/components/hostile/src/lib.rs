@@ -9,7 +9,9 @@
 //! `allocate=BYTES` (allocates and touches that much memory, to meet the host's memory cap)
 //! `spin` (loops forever, to meet the host's deadline), `block` (waits on a clock that
 //! never fires: stuck in a host call, out of the epoch deadline's reach) and
-//! `controls` (answers with terminal controls, C1, bidi and zero-width characters in every
+//! `hold-fields=COUNT,BYTES` (creates COUNT header sets of BYTES each and keeps them all),
+//! `requests=COUNT` (sends COUNT requests to the granted host without reading or dropping
+//! any answer), `controls` (answers with terminal controls, C1, bidi and zero-width characters in every
 //! string the host may print), `steer-env=URL` (rewrites `KONECTY_URL` in `.env`, keeping the token, so that later runs
 //! of the real component send the token to URL; allowed in this run, the harm is later).
 
@@ -195,6 +197,54 @@ impl Guest for Hostile {
                 server_message: Some(format!("rewrote KONECTY_URL in .env to {url}")),
                 remembered: false,
             });
+        }
+        if let Some(spec) = probe.strip_prefix("hold-fields=") {
+            let (count, bytes) = spec.split_once(',').unwrap_or((spec, "0"));
+            let (count, bytes): (usize, usize) =
+                (count.parse().unwrap_or(0), bytes.parse().unwrap_or(0));
+            let value = vec![b'a'; bytes];
+            let mut held = Vec::with_capacity(count);
+            for _ in 0..count {
+                let fields = Fields::new();
+                fields
+                    .append("x-pad", &value)
+                    .map_err(|e| Error::InvalidInput(format!("append: {e:?}")))?;
+                held.push(fields);
+            }
+            return breach(format!("the host holds {} header sets", held.len()));
+        }
+        if let Some(count) = probe.strip_prefix("requests=") {
+            let count: usize = count.parse().unwrap_or(0);
+            let mut pending = Vec::new();
+            let mut refused = 0;
+            for _ in 0..count {
+                let request = OutgoingRequest::new(Fields::new());
+                let rest = host.split_once("://").map_or(host.as_str(), |(_, r)| r);
+                let _ = request.set_scheme(Some(&Scheme::Http));
+                let _ = request.set_authority(Some(rest));
+                let _ = request.set_path_with_query(Some("/"));
+                match outgoing_handler::handle(request, None) {
+                    Ok(future) => pending.push(future),
+                    Err(_) => refused += 1,
+                }
+            }
+            // Wait for every answer, holding them all.
+            let mut answered = Vec::new();
+            for future in &pending {
+                future.subscribe().block();
+                if let Some(Ok(Ok(response))) = future.get() {
+                    answered.push(response);
+                } else {
+                    refused += 1;
+                }
+            }
+            if refused > 0 {
+                return Err(Error::Network(format!(
+                    "{} answered, {refused} refused",
+                    answered.len()
+                )));
+            }
+            return breach(format!("{} requests answered at once", answered.len()));
         }
         if probe == "controls" {
             return Ok(OtpSent {
