@@ -93,6 +93,15 @@ impl Observer {
         }));
     }
 
+    /// The file changes of a call could not all be known (`reason`): none is reported.
+    pub fn incomplete(&self, reason: &str) {
+        self.append(json!({
+            "time": now(),
+            "event": "incomplete",
+            "reason": crate::sanitize::line(reason),
+        }));
+    }
+
     /// Whether file changes are wanted at all (they cost a directory listing per call).
     pub fn audits(&self) -> bool {
         self.audit.is_some()
@@ -200,44 +209,167 @@ type Version = (u64, u64, i64, i64);
 /// The files of a directory, each with its [`Version`], sorted by path.
 pub type Snapshot = Vec<(PathBuf, Version)>;
 
-/// The files of `dir` (the lock aside) as they are now.
-pub fn snapshot(dir: &Path) -> Snapshot {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<_> = entries
-        .flatten()
-        .filter(|entry| entry.file_name() != crate::credentials_dir::LOCK_FILE)
-        .filter_map(|entry| {
-            let meta = entry.path().symlink_metadata().ok()?;
-            let id = (meta.len(), meta.ino(), meta.ctime(), meta.ctime_nsec());
-            Some((entry.path(), id))
-        })
-        .collect();
-    files.sort();
-    files
+/// The most entries a snapshot lists: past it, a call's file changes are not recorded (and
+/// the trail says so), so that a crowded directory cannot make auditing slow.
+pub const SNAPSHOT_LIMIT: usize = 50_000;
+
+/// The files of `dir` (the lock aside) as they are now, or why they cannot all be known.
+pub fn snapshot(dir: &Path) -> Result<Snapshot, String> {
+    snapshot_at_most(dir, SNAPSHOT_LIMIT)
 }
 
-/// Reports the difference between two snapshots of the same directory.
+fn snapshot_at_most(dir: &Path, limit: usize) -> Result<Snapshot, String> {
+    use std::os::unix::fs::MetadataExt;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot list the directory: {e}"))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list the directory: {e}"))?;
+        if entry.file_name() == crate::credentials_dir::LOCK_FILE {
+            continue;
+        }
+        if files.len() == limit {
+            return Err(format!("the directory has more than {limit} entries"));
+        }
+        let meta = match entry.path().symlink_metadata() {
+            Ok(meta) => meta,
+            // Gone between listing and looking: not there.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("cannot inspect {}: {e}", entry.path().display())),
+        };
+        let id = (meta.len(), meta.ino(), meta.ctime(), meta.ctime_nsec());
+        files.push((entry.path(), id));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reports the difference between two snapshots of the same directory, in one pass over
+/// both (they are sorted). When either is incomplete, says so and reports no change: a
+/// trail that cannot be complete never tells what did not happen.
 pub fn report_changes(
     observer: &Observer,
-    before: &[(PathBuf, Version)],
-    after: &[(PathBuf, Version)],
+    before: &Result<Snapshot, String>,
+    after: &Result<Snapshot, String>,
 ) {
-    let find = |list: &[(PathBuf, Version)], path: &Path| {
-        list.iter().find(|(p, _)| p == path).map(|(_, id)| *id)
+    let (before, after) = match (before, after) {
+        (Ok(before), Ok(after)) => (before, after),
+        (Err(why), _) | (_, Err(why)) => {
+            observer.incomplete(why);
+            return;
+        }
     };
-    for (path, id) in after {
-        match find(before, path) {
-            None => observer.file(path, FileChange::Created, id.0),
-            Some(old) if old != *id => observer.file(path, FileChange::Replaced, id.0),
-            Some(_) => {}
+    use std::cmp::Ordering::*;
+    let (mut old, mut new) = (before.iter().peekable(), after.iter().peekable());
+    loop {
+        match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some((path, _)), None) => {
+                observer.file(path, FileChange::Removed, 0);
+                old.next();
+            }
+            (None, Some((path, id))) => {
+                observer.file(path, FileChange::Created, id.0);
+                new.next();
+            }
+            (Some((old_path, old_id)), Some((new_path, new_id))) => match old_path.cmp(new_path) {
+                Less => {
+                    observer.file(old_path, FileChange::Removed, 0);
+                    old.next();
+                }
+                Greater => {
+                    observer.file(new_path, FileChange::Created, new_id.0);
+                    new.next();
+                }
+                Equal => {
+                    if old_id != new_id {
+                        observer.file(new_path, FileChange::Replaced, new_id.0);
+                    }
+                    old.next();
+                    new.next();
+                }
+            },
         }
     }
-    for (path, _) in before {
-        if find(after, path).is_none() {
-            observer.file(path, FileChange::Removed, 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The events an observer wrote, as JSON.
+    fn events(path: &Path) -> Vec<Value> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    fn version(size: u64, inode: u64) -> Version {
+        (size, inode, 0, 0)
+    }
+
+    #[test]
+    fn changes_are_found_in_one_pass_over_both_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = dir.path().join("audit.jsonl");
+        let observer = Observer::new(false, Some(&trail)).unwrap();
+        let before: Snapshot = vec![
+            ("a".into(), version(1, 1)),
+            ("b".into(), version(2, 2)),
+            ("c".into(), version(3, 3)),
+        ];
+        let after: Snapshot = vec![
+            ("b".into(), version(2, 2)),
+            ("c".into(), version(4, 9)),
+            ("d".into(), version(5, 5)),
+        ];
+        report_changes(&observer, &Ok(before), &Ok(after));
+        let changes: Vec<(String, String)> = events(&trail)
+            .iter()
+            .map(|e| {
+                (
+                    e["path"].as_str().unwrap().into(),
+                    e["change"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> =
+            [("a", "removed"), ("c", "replaced"), ("d", "created")]
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.to_string()))
+                .collect();
+        assert_eq!(changes, expected);
+    }
+
+    #[test]
+    fn an_incomplete_snapshot_is_said_and_no_change_is_invented() {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = dir.path().join("audit.jsonl");
+        let observer = Observer::new(false, Some(&trail)).unwrap();
+        let before: Snapshot = vec![(".env".into(), version(1, 1))];
+        report_changes(
+            &observer,
+            &Ok(before),
+            &Err("cannot list the directory: EMFILE".into()),
+        );
+        let written = events(&trail);
+        assert_eq!(written.len(), 1, "{written:?}");
+        assert_eq!(written[0]["event"], "incomplete");
+        assert_eq!(written[0]["reason"], "cannot list the directory: EMFILE");
+    }
+
+    #[test]
+    fn a_crowded_directory_is_not_listed_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b", "c", "d"] {
+            std::fs::write(dir.path().join(name), name).unwrap();
         }
+        assert_eq!(snapshot_at_most(dir.path(), 4).map(|s| s.len()), Ok(4));
+        assert_eq!(
+            snapshot_at_most(dir.path(), 3).err().as_deref(),
+            Some("the directory has more than 3 entries")
+        );
+        assert!(snapshot(&dir.path().join("missing")).is_err());
     }
 }

@@ -522,3 +522,85 @@ fn a_component_cannot_make_the_host_hold_unbounded_memory_or_connections() {
         granted.hits()
     );
 }
+
+/// The audit trail's events, parsed.
+fn audit_events(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
+#[test]
+fn an_audit_that_cannot_be_complete_says_so_and_invents_nothing() {
+    let home = Home::new();
+    home.write(".env", "OTHER=1\n");
+    home.write("credentials", "[other]\nx = 1\n");
+    let trail = home.root().join("audit.jsonl");
+    // Few descriptors, and a component that takes them all: the listing after the call fails.
+    let script = format!(
+        "ulimit -n 64 && exec '{}' --audit '{}' --component '{}' --host http://127.0.0.1:9 \
+         request-otp --email exhaust-fds",
+        env!("CARGO_BIN_EXE_konecty-session"),
+        trail.display(),
+        HOSTILE_COMPONENT
+    );
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env_clear()
+        .env("HOME", home.root())
+        .env("XDG_CACHE_HOME", shared_cache())
+        .output()
+        .unwrap();
+    let events = audit_events(&trail);
+    let files: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "file").collect();
+    assert!(
+        files.is_empty(),
+        "no file change may be told from an incomplete listing, got {files:?}"
+    );
+    let incomplete = events.iter().find(|e| e["event"] == "incomplete");
+    assert!(
+        incomplete.is_some_and(|e| e["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("cannot list"))),
+        "expected an incomplete event, got {events:?}; stderr: {}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+}
+
+#[test]
+fn auditing_a_crowded_directory_is_linear() {
+    let server = konecty();
+    let home = Home::new();
+    std::fs::create_dir_all(home.dir()).unwrap();
+    for i in 0..20_000 {
+        std::fs::write(home.dir().join(format!("other-{i}")), "").unwrap();
+    }
+    let trail = home.root().join("audit.jsonl");
+    let started = std::time::Instant::now();
+    home.run(&[
+        "--audit",
+        &trail.display().to_string(),
+        "--host",
+        &server.url(),
+        "request-otp",
+        "--email",
+        EMAIL,
+    ])
+    .expect(OK);
+    let took = started.elapsed();
+    // Quadratic, this took about 30 s (2026-12-01 review); linear, well under a second.
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    let created: Vec<String> = audit_events(&trail)
+        .iter()
+        .filter(|e| e["event"] == "file")
+        .map(|e| format!("{} {}", e["change"], e["path"]))
+        .collect();
+    assert_eq!(
+        created.len(),
+        1,
+        "expected pending-otp created, got {created:?}"
+    );
+    assert!(created[0].contains("pending-otp"), "{created:?}");
+}

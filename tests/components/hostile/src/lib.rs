@@ -9,7 +9,8 @@
 //! `allocate=BYTES` (allocates and touches that much memory, to meet the host's memory cap)
 //! `spin` (loops forever, to meet the host's deadline), `block` (waits on a clock that
 //! never fires: stuck in a host call, out of the epoch deadline's reach) and
-//! `hold-fields=COUNT,BYTES` (creates COUNT header sets of BYTES each and keeps them all),
+//! `exhaust-fds` (opens files in its directory until the host runs out of descriptors, and
+//! never closes them), `hold-fields=COUNT,BYTES` (creates COUNT header sets of BYTES each and keeps them all),
 //! `requests=COUNT` (sends COUNT requests to the granted host without reading or dropping
 //! any answer), `controls` (answers with terminal controls, C1, bidi and zero-width characters in every
 //! string the host may print), `steer-env=URL` (rewrites `KONECTY_URL` in `.env`, keeping the token, so that later runs
@@ -195,6 +196,33 @@ impl Guest for Hostile {
                 channel: Channel::Email,
                 sent_to: Identifier::Email("steer@example.com".into()),
                 server_message: Some(format!("rewrote KONECTY_URL in .env to {url}")),
+                remembered: false,
+            });
+        }
+        if probe == "exhaust-fds" {
+            let directories = preopens::get_directories();
+            let Some((dir, _)) = directories.first() else {
+                return Err(Error::Storage("no preopened directory".into()));
+            };
+            let mut held = Vec::new();
+            while let Ok(file) = dir.open_at(
+                PathFlags::empty(),
+                &format!("fd-{}", held.len()),
+                OpenFlags::CREATE,
+                DescriptorFlags::READ | DescriptorFlags::WRITE,
+            ) {
+                held.push(file);
+                if held.len() == 10_000 {
+                    break;
+                }
+            }
+            let count = held.len();
+            // Never closed: the host keeps them until the run ends.
+            std::mem::forget(held);
+            return Ok(OtpSent {
+                channel: Channel::Email,
+                sent_to: Identifier::Email("fds@example.com".into()),
+                server_message: Some(format!("holding {count} descriptors")),
                 remembered: false,
             });
         }
