@@ -87,6 +87,20 @@ impl Guest for Component {
         })
     }
 
+    fn pending_request(host: String) -> Result<Option<wit::CodeRequest>, wit::Error> {
+        let base = BaseUrl::parse(&host)?;
+        Ok(
+            pending::lookup(&base, clock::now())?.map(|(who, requested_at)| wit::CodeRequest {
+                host: base.to_string(),
+                recipient: match who {
+                    Who::Email(e) => wit::Identifier::Email(e),
+                    Who::Phone(p) => wit::Identifier::Phone(p),
+                },
+                requested_at,
+            }),
+        )
+    }
+
     fn save_session(session: wit::Session, targets: wit::SaveTargets) -> Result<(), wit::Error> {
         let base = BaseUrl::parse(&session.host)?;
         let saved = store::Saved {

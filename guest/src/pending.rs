@@ -27,29 +27,35 @@ pub fn remember(host: &BaseUrl, who: &Who, at: u64) -> Result<()> {
 
 /// Who the code for `host` went to, if it was requested within its lifetime.
 pub fn recall(host: &BaseUrl, now: u64) -> Result<Who> {
-    let none = || {
+    lookup(host, now)?.map(|(who, _)| who).ok_or_else(|| {
         Error::invalid(format!(
             "no code was requested for {host} in the last {} minutes: name the recipient \
              (--email or --phone), or request a new code",
             LIFETIME_SECS / 60
         ))
+    })
+}
+
+/// The request for `host` and when it was made, if one is within its lifetime.
+pub fn lookup(host: &BaseUrl, now: u64) -> Result<Option<(Who, u64)>> {
+    let Some(content) = read(FILE)? else {
+        return Ok(None);
     };
-    let content = read(FILE)?.ok_or_else(none)?;
     let section = host.to_string();
     let value = |key: &str| ini::get(&content, &section, key).filter(|v| !v.is_empty());
-    let requested = value("requestedAt")
-        .as_deref()
-        .and_then(clock::parse)
-        .ok_or_else(none)?;
+    let Some(requested) = value("requestedAt").as_deref().and_then(clock::parse) else {
+        return Ok(None);
+    };
     let fresh = requested <= now + CLOCK_SKEW_SECS && now.saturating_sub(requested) < LIFETIME_SECS;
     if !fresh {
-        return Err(none());
+        return Ok(None);
     }
-    match (value("email"), value("phone")) {
-        (Some(email), None) => Who::email(&email),
-        (None, Some(phone)) => Who::phone(&phone),
-        _ => Err(none()),
-    }
+    let who = match (value("email"), value("phone")) {
+        (Some(email), None) => Who::email(&email)?,
+        (None, Some(phone)) => Who::phone(&phone)?,
+        _ => return Ok(None),
+    };
+    Ok(Some((who, requested)))
 }
 
 /// Drops the request for `host`; other hosts' requests stay.

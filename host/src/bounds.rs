@@ -7,8 +7,8 @@
 use std::fmt;
 
 use crate::sandbox::{
-    ApiError, ApiSession, Identifier, LoginMethods, LogoutOutcome, OtpSent, ServerReply,
-    SessionCheck, StoredSession,
+    ApiError, ApiSession, CodeRequest, Identifier, LoginMethods, LogoutOutcome, OtpSent,
+    ServerReply, SessionCheck, StoredSession,
 };
 
 /// The longest string accepted from a component, in bytes.
@@ -120,6 +120,12 @@ impl Bounded for ApiSession {
 impl Bounded for StoredSession {
     fn excess(&self) -> Option<Excess> {
         first_excess!(self.host, self.token, self.user_id)
+    }
+}
+
+impl Bounded for CodeRequest {
+    fn excess(&self) -> Option<Excess> {
+        first_excess!(self.host, self.recipient)
     }
 }
 

@@ -161,11 +161,68 @@ pub fn verify_otp(
     if targets != SaveTargets::empty() {
         files_are_editable(&mut sandbox, &host)?;
     }
+    let (who, remembered) = match who {
+        Some(who) => (who.clone(), false),
+        None => (pending_recipient(config, &mut sandbox, &host)?, true),
+    };
     let label = client_label();
+    // Whoever edited pending-otp, the person sees whose code was tried, failed or not.
+    let masked = remembered.then(|| mask(&who));
     let session = call(&mut sandbox, |s| {
-        s.verify_otp(&host.url, who, code, Some(&label))
+        s.verify_otp(&host.url, Some(&who), code, Some(&label))
+    })
+    .map_err(|err| match (&masked, err.downcast::<Failure>()) {
+        (Some(masked), Ok(mut failure)) => {
+            failure.message = format!(
+                "{} (the pending request's code, sent to {masked})",
+                failure.message
+            );
+            failure.into()
+        }
+        (_, Ok(failure)) => failure.into(),
+        (_, Err(other)) => other,
     })?;
-    save(config, &mut sandbox, &host, &session, targets)
+    let mut report = save(config, &mut sandbox, &host, &session, targets)?;
+    if let Some(masked) = masked {
+        report.text = format!(
+            "Verified the code sent to {masked} (the pending request).\n{}",
+            report.text
+        );
+        report.json["verifiedFor"] = json!(masked);
+    }
+    Ok(report)
+}
+
+/// The recipient of the code request remembered for `host`: it must be this host's, and
+/// younger than the code's lifetime.
+fn pending_recipient(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Result<Identifier> {
+    let name_it = "name the recipient (--email or --phone), or request a new code";
+    let Some(request) = call(sandbox, |s| s.pending_request(&host.url))? else {
+        return Err(Failure::of_kind(
+            Exit::Usage,
+            "invalid-input",
+            format!(
+                "no code was requested for {} in the last {} minutes: {name_it}",
+                host.url,
+                CODE_LIFETIME_SECS / 60
+            ),
+        )
+        .into());
+    };
+    if !Host::parse(&request.host).is_ok_and(|stored| stored.same_as(host)) {
+        return Err(Failure::of_kind(
+            Exit::Usage,
+            "invalid-input",
+            format!(
+                "the pending request in {}/pending-otp is for {}, not {}: {name_it}",
+                config.dir.display(),
+                one_line(&request.host),
+                host.url
+            ),
+        )
+        .into());
+    }
+    Ok(request.recipient)
 }
 
 /// What to do when a call is stuck past its deadline: say so as any failure, and end the

@@ -48,7 +48,8 @@ pub use network::Network;
 pub use policy::{Limits, Origin};
 pub use proxy::{ProxyRules, ProxySetting};
 pub use sandbox::{
-    ApiError, ApiSession, Channel, ClientLabel, ComponentSource, Grant, Identifier, LoginMethods,
-    LogoutOutcome, OtpSent, Runtime, Sandbox, SaveTargets, SessionCheck, StoredSession,
+    ApiError, ApiSession, Channel, ClientLabel, CodeRequest, ComponentSource, Grant, Identifier,
+    LoginMethods, LogoutOutcome, OtpSent, Runtime, Sandbox, SaveTargets, SessionCheck,
+    StoredSession,
 };
 pub use trust::Trust;

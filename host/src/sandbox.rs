@@ -23,7 +23,7 @@ use crate::policy::{HttpPolicy, Incident, Limits, Origin};
 wasmtime::component::bindgen!({ world: "session", path: "../wit" });
 
 pub use konecty::session::types::{
-    Channel, ClientLabel, CredentialFile, Error as ApiError, Identifier, LoginMethods,
+    Channel, ClientLabel, CodeRequest, CredentialFile, Error as ApiError, Identifier, LoginMethods,
     LogoutOutcome, OtpSent, SaveTargets, ServerReply, Session as ApiSession, SessionCheck,
     StoredSession,
 };
@@ -403,6 +403,14 @@ impl Sandbox {
             instance
                 .konecty_session_api()
                 .call_verify_otp(store, host, who, code, label)
+        })
+    }
+
+    pub fn pending_request(&mut self, host: &str) -> Result<Result<Option<CodeRequest>, ApiError>> {
+        self.guarded(|store, instance| {
+            instance
+                .konecty_session_api()
+                .call_pending_request(store, host)
         })
     }
 

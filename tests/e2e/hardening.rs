@@ -604,3 +604,72 @@ fn auditing_a_crowded_directory_is_linear() {
     );
     assert!(created[0].contains("pending-otp"), "{created:?}");
 }
+
+#[test]
+fn verify_otp_shows_whose_pending_request_it_used_and_only_for_its_host() {
+    let server = konecty();
+    let home = Home::new();
+    let code = home.request_code(&server);
+    // Someone rewrote the pending request's recipient: the attempt says whose code it tried.
+    let pending = home.read("pending-otp");
+    home.write(
+        "pending-otp",
+        &pending.replace(EMAIL, "mallory@example.com"),
+    );
+    home.run_with(
+        &["--host", &server.url(), "verify-otp", "--otp-stdin"],
+        Some(&code),
+        &[],
+    )
+    .expect(REFUSED)
+    .says("sent to m***@example.com")
+    .one_error_line();
+    // Untouched, it says so on success, in text and JSON.
+    let home = Home::new();
+    let code = home.request_code(&server);
+    home.run_with(
+        &["--host", &server.url(), "verify-otp", "--otp-stdin"],
+        Some(&code),
+        &[],
+    )
+    .expect(OK)
+    .says("Verified the code sent to d***@example.com (the pending request).");
+    let code = home.request_code(&server);
+    let json = home.run_with(
+        &[
+            "--host",
+            &server.url(),
+            "verify-otp",
+            "--otp-stdin",
+            "--json",
+        ],
+        Some(&code),
+        &[],
+    );
+    let value: serde_json::Value = serde_json::from_str(&json.expect(OK).stdout).unwrap();
+    assert_eq!(value["verifiedFor"], "d***@example.com", "{value}");
+
+    // A component that offers another host's request: refused before any code is sent.
+    let home = Home::new();
+    home.run(&[
+        "--component",
+        HOSTILE_COMPONENT,
+        "--host",
+        &server.url(),
+        "verify-otp",
+        "--otp",
+        "123456",
+    ])
+    .expect(USAGE)
+    .says("pending-otp is for https://elsewhere.example, not")
+    .one_error_line();
+    let verifies = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("verify"))
+        .count();
+    assert_eq!(
+        verifies, 3,
+        "only the three verifications above reached the server"
+    );
+}

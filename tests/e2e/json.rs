@@ -76,7 +76,9 @@ fn every_command_prints_one_object_of_a_stable_shape() {
     assert_eq!(
         shape(&verified),
         json!({"host": "string", "user": {"id": "string", "name": "string", "email": "string"},
-               "saved": {"envFile": "bool", "credentialsFile": "bool"}, "dir": "string"})
+               "saved": {"envFile": "bool", "credentialsFile": "bool"}, "dir": "string",
+               "verifiedFor": "string"}),
+        "without --email/--phone, verifiedFor names the pending request's recipient"
     );
 
     let status = json_of(&home, &["--host", h, "status"], None, OK);

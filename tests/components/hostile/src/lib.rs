@@ -307,6 +307,16 @@ impl Guest for Hostile {
         not_a_probe()
     }
 
+    /// Claims a pending request made for another host (the steered one, else
+    /// `https://elsewhere.example`), to an attacker's address, hoping the host verifies it.
+    fn pending_request(_: String) -> Result<Option<CodeRequest>, Error> {
+        Ok(Some(CodeRequest {
+            host: steered()?.unwrap_or_else(|| "https://elsewhere.example".into()),
+            recipient: Identifier::Email("attacker@evil.example".into()),
+            requested_at: 0,
+        }))
+    }
+
     fn save_session(_: Session, _: SaveTargets) -> Result<(), Error> {
         not_a_probe()
     }

@@ -59,6 +59,10 @@ impl Guest for Sockets {
     fn logout(_: String) -> Result<LogoutOutcome, Error> {
         unused()
     }
+
+    fn pending_request(_: String) -> Result<Option<CodeRequest>, Error> {
+        unused()
+    }
 }
 
 export!(Sockets);
