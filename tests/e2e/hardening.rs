@@ -109,7 +109,15 @@ fn the_process_holding_the_secrets_is_not_dumpable() {
         return;
     }
     const NOBODY: u32 = 65534;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_konecty-session"))
+    // A copy nobody can reach: the build tree may sit in a directory only root can enter.
+    let place = tempfile::tempdir().unwrap();
+    let binary = place.path().join("konecty-session");
+    std::fs::copy(env!("CARGO_BIN_EXE_konecty-session"), &binary).unwrap();
+    for path in [place.path(), binary.as_path()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut child = std::process::Command::new(&binary)
         .env_clear()
         .env("HOME", "/nonexistent")
         .args(["--host", "http://127.0.0.1:9", "mcp"])
