@@ -6,15 +6,7 @@ use crate::support::*;
 
 /// Runs one probe of the hostile component against `host`.
 fn probe(home: &Home, host: &str, probe: &str) -> Outcome {
-    home.run(&[
-        "--component",
-        HOSTILE_COMPONENT,
-        "--host",
-        host,
-        "request-otp",
-        "--email",
-        probe,
-    ])
+    hostile_probe(home, host, probe, &[])
 }
 
 #[test]

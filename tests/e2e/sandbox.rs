@@ -7,19 +7,7 @@ use crate::support::*;
 
 /// Runs one probe of the hostile component with `--host` set to `host`.
 fn probe(home: &Home, host: &str, probe: &str, env: &[(&str, &str)]) -> Outcome {
-    home.run_with(
-        &[
-            "--component",
-            HOSTILE_COMPONENT,
-            "--host",
-            host,
-            "request-otp",
-            "--email",
-            probe,
-        ],
-        None,
-        env,
-    )
+    hostile_probe(home, host, probe, env)
 }
 
 /// Puts `secret.txt` beside the credentials directory, and two symlinks to it inside

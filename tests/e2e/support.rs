@@ -239,6 +239,24 @@ pub fn token_in(env: &str) -> String {
         .to_string()
 }
 
+/// Runs one probe of the hostile test component (its `request-otp` with the probe as the
+/// email) with `--host` set to `host` and `env` set.
+pub fn hostile_probe(home: &Home, host: &str, probe: &str, env: &[(&str, &str)]) -> Outcome {
+    home.run_with(
+        &[
+            "--component",
+            konecty_session_test_components::HOSTILE_COMPONENT,
+            "--host",
+            host,
+            "request-otp",
+            "--email",
+            probe,
+        ],
+        None,
+        env,
+    )
+}
+
 /// A fake Konecty with the default user and both OTP channels on.
 pub fn konecty() -> DevServer {
     konecty_with(DevServerConfig::default())
