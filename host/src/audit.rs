@@ -87,7 +87,8 @@ impl Observer {
         self.append(json!({
             "time": now(),
             "event": "file",
-            "path": path.display().to_string(),
+            // A name the component chose: made printable like everything from outside.
+            "path": crate::sanitize::printable(&path.display().to_string(), 4096),
             "change": change,
             "bytes": bytes,
         }));

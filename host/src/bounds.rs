@@ -14,7 +14,7 @@ use crate::sandbox::{
 /// The longest string accepted from a component, in bytes.
 pub const MAX_STRING: usize = 16 * 1024;
 /// The longest list accepted from a component.
-pub const MAX_LIST: usize = 256;
+pub const MAX_LIST: usize = 1024;
 
 /// A value over a cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +190,7 @@ mod tests {
                 limit: MAX_LIST
             }
             .to_string(),
-            "the component returned a list of 800000 (at most 256 accepted)"
+            "the component returned a list of 800000 (at most 1024 accepted)"
         );
     }
 }

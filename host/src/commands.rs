@@ -316,11 +316,7 @@ pub fn refuse_if_issued_elsewhere(
     host: &Host,
     candidate: &Candidate,
 ) -> Result<()> {
-    let Some(issuer) = config
-        .issued
-        .as_ref()
-        .and_then(|i| i.origin_of(&candidate.token))
-    else {
+    let Some(issuer) = issuer_of(config, &candidate.token)? else {
         return Ok(());
     };
     if issuer == host.origin.to_string() {
@@ -331,8 +327,8 @@ pub fn refuse_if_issued_elsewhere(
         "denied",
         format!(
             "the token in {} was issued by {issuer}, not {}: it is never sent or shown for \
-             another host (was {} changed by another program?); log in to {} again, or switch \
-             with: konecty-session use {issuer}",
+             another host (was {} changed by another program?); log in to {} again, or name \
+             its host: --host {issuer}",
             candidate.source.describe(config),
             host.origin,
             candidate.source.describe(config),
@@ -340,6 +336,17 @@ pub fn refuse_if_issued_elsewhere(
         ),
     )
     .into())
+}
+
+/// The origin recorded as the issuer of `token`; a record that cannot be trusted is a
+/// failure, never a pass.
+fn issuer_of(config: &Config, token: &str) -> Result<Option<String>> {
+    let Some(issued) = &config.issued else {
+        return Ok(None);
+    };
+    issued
+        .origin_of(token)
+        .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")).into())
 }
 
 /// Where a token came from, highest precedence first.
@@ -402,13 +409,12 @@ fn candidates(
     // to the host this program saw issue it. Never to a host the files or --host name.
     let env_url_matches = match env_var("KONECTY_URL") {
         Some(url) => Host::parse(&url).is_ok_and(|env| env.same_as(host)),
-        None => config.env_token.as_ref().is_some_and(|token| {
-            config
-                .issued
-                .as_ref()
-                .and_then(|issued| issued.origin_of(token))
-                .is_some_and(|issuer| issuer == host.origin.to_string())
-        }),
+        None => match &config.env_token {
+            Some(token) => {
+                issuer_of(config, token)?.is_some_and(|issuer| issuer == host.origin.to_string())
+            }
+            None => false,
+        },
     };
     if let Some(token) = config.env_token.clone().filter(|_| env_url_matches) {
         found.push(Candidate {
@@ -560,12 +566,11 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
         );
         return Ok(Report::new(Exit::Refused, text, json));
     }
-    // A token this program did not see issued is bound to the first host that accepts it.
-    if config
-        .issued
-        .as_ref()
-        .is_some_and(|issued| issued.origin_of(&winner.token).is_none())
-    {
+    // A token this program did not see issued is bound to the first host the user named
+    // (--host, KONECTY_URL) that accepts it; never to one the files name, which a component
+    // may have rewritten.
+    let named_by_user = matches!(host_source, HostSource::Flag | HostSource::Environment);
+    if named_by_user && issuer_of(config, &winner.token)?.is_none() {
         record_issuer(config, &winner.token, &host);
     }
     let user_id = check.user_id.clone().or_else(|| winner.user_id.clone());
@@ -859,17 +864,14 @@ fn demo(cli: &Cli) -> Result<Report> {
     if !config.json {
         for file in [".env", "credentials"] {
             let path = config.dir.join(file);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Failure::new(
-                    Exit::Storage,
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-            print!(
-                "\n{} (tokens hidden):\n{}",
-                path.display(),
-                hide_tokens(&text)
-            );
+            let text = credentials_dir::read_own(&path)
+                .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?
+                .unwrap_or_default();
+            let shown: String = hide_tokens(&text)
+                .lines()
+                .map(|line| format!("{}\n", one_line(line)))
+                .collect();
+            print!("\n{} (tokens hidden):\n{shown}", path.display());
         }
     }
     let online = StatusArgs {
@@ -1001,6 +1003,26 @@ pub fn open(config: &Config, host: Option<&Host>, access: DirAccess) -> Result<S
     if let Some(host) = host {
         config.check_encryption(host)?;
     }
+    // The record of issued tokens must stay out of the component's reach.
+    if let Some(issued) = &config.issued {
+        let inside = std::path::absolute(issued.dir())
+            .ok()
+            .zip(std::path::absolute(&config.dir).ok())
+            .is_some_and(|(record, dir)| record.starts_with(dir));
+        if inside {
+            return Err(Failure::of_kind(
+                Exit::Usage,
+                "usage",
+                format!(
+                    "{} holds {}, the record of which host issued each token: choose another \
+                     --dir",
+                    config.dir.display(),
+                    issued.dir().display()
+                ),
+            )
+            .into());
+        }
+    }
     // The sandbox creates the directory and tightens modes; the umask makes files private
     // from their first byte.
     credentials_dir::private_umask();
@@ -1013,6 +1035,7 @@ pub fn open(config: &Config, host: Option<&Host>, access: DirAccess) -> Result<S
         observer: Arc::clone(&config.observer),
         on_stuck: stuck_handler(config.json),
         cache: crate::compiled::default_cache_dir(),
+        issued: config.issued.clone(),
     };
     // One runtime per component per process: `login` and `demo` open several sandboxes.
     static RUNTIMES: Mutex<Vec<(Option<PathBuf>, Arc<Runtime>)>> = Mutex::new(Vec::new());

@@ -109,11 +109,12 @@ pub enum DirAccess {
     ReadWrite,
 }
 
-/// Gets `dir` ready for a run: creates it 0700 if missing; refuses one that other users can
-/// write to or that has the sticky bit (`/tmp`, say), as ssh refuses loose key files; and,
-/// for writing runs only, tightens to 0700 a directory of this user's that is not a symlink,
-/// and the credential files to 0600. A directory of someone else's, or reached through a
-/// symlink, keeps its mode. The process's umask is left as it is.
+/// Gets `dir` ready for a run: creates it 0700 if missing; refuses one that everyone can
+/// write to or that has the sticky bit (`/tmp`, say), or that belongs to another user, as
+/// ssh refuses loose key files; and, for writing runs only, tightens a directory that is not
+/// a symlink to 0700 (one writable by its group included) and the credential files to 0600.
+/// Read-only runs change no mode, so a group-writable directory is refused there, as is a
+/// symlinked one. The process's umask is left as it is.
 pub fn prepare(dir: &Path, access: DirAccess) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let entry = match fs::symlink_metadata(dir) {
@@ -140,11 +141,24 @@ pub fn prepare(dir: &Path, access: DirAccess) -> Result<()> {
             dir.display()
         );
     }
+    if meta.uid() != rustix::process::geteuid().as_raw() {
+        anyhow::bail!(
+            "{} belongs to another user: keep the credentials in a directory of yours (--dir)",
+            dir.display()
+        );
+    }
+    // Writable by its group: a writing run makes it private, when it is ours to change.
+    let ours_to_change = access == DirAccess::ReadWrite && !entry.file_type().is_symlink();
+    if mode & 0o020 != 0 && !ours_to_change {
+        anyhow::bail!(
+            "{} is writable by its group (mode {mode:o}): make it private with chmod 700",
+            dir.display()
+        );
+    }
     if access == DirAccess::ReadOnly {
         return Ok(());
     }
-    let mine = meta.uid() == rustix::process::geteuid().as_raw();
-    if mine && !entry.file_type().is_symlink() && mode & 0o077 != 0 {
+    if ours_to_change && mode & 0o077 != 0 {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .with_context(|| format!("cannot make {} private (0700)", dir.display()))?;
     }
@@ -227,6 +241,24 @@ const OWN_READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5)
 /// file of at most 1 MiB, and must be read within a deadline: a FIFO, a device, a link to
 /// `/dev/stdin` or a hung mount is an error, never a wait.
 pub fn read_own(path: &Path) -> Result<Option<String>> {
+    // Opening, inspecting and reading all run on a thread of their own: a hung mount blocks
+    // that thread, not the command.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = sender.send(read_regular(&owned));
+    });
+    match receiver.recv_timeout(OWN_READ_DEADLINE) {
+        Ok(read) => read,
+        Err(_) => anyhow::bail!(
+            "reading {} took longer than {} s",
+            path.display(),
+            OWN_READ_DEADLINE.as_secs()
+        ),
+    }
+}
+
+fn read_regular(path: &Path) -> Result<Option<String>> {
     use rustix::fs::OFlags;
     use std::os::unix::fs::OpenOptionsExt;
     let file = match fs::OpenOptions::new()
@@ -253,23 +285,10 @@ pub fn read_own(path: &Path) -> Result<Option<String>> {
     if meta.len() > OWN_READ_LIMIT {
         anyhow::bail!("{} is larger than 1 MiB", path.display());
     }
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let read = file
-            .take(OWN_READ_LIMIT)
-            .read_to_end(&mut bytes)
-            .map(|_| bytes);
-        let _ = sender.send(read);
-    });
-    let bytes = match receiver.recv_timeout(OWN_READ_DEADLINE) {
-        Ok(read) => read.with_context(|| format!("cannot read {}", path.display()))?,
-        Err(_) => anyhow::bail!(
-            "reading {} took longer than {} s",
-            path.display(),
-            OWN_READ_DEADLINE.as_secs()
-        ),
-    };
+    let mut bytes = Vec::new();
+    file.take(OWN_READ_LIMIT)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 

@@ -18,6 +18,8 @@ use crate::credentials_dir::read_own;
 use crate::policy::Origin;
 
 const FILE_NAME: &str = "issued-tokens";
+/// Held (flock) while a run appends or compacts.
+const LOCK_NAME: &str = "issued-tokens.lock";
 /// Past this size (about four thousand logins) the file is compacted before the next line;
 /// it stays well under the 1 MiB the host reads of a file.
 const COMPACT_ABOVE: u64 = 512 * 1024;
@@ -31,12 +33,16 @@ pub struct IssuedTokens {
 }
 
 impl IssuedTokens {
-    /// `$XDG_STATE_HOME/konecty-session/issued-tokens`, else under `~/.local/state`.
+    /// `$XDG_STATE_HOME/konecty-session/issued-tokens`, else under `~/.local/state` (a
+    /// relative `XDG_STATE_HOME` is ignored, as the XDG specification says).
     pub fn default_location() -> Option<IssuedTokens> {
-        let non_empty = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-        let state = non_empty("XDG_STATE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".local/state")))?;
+        let absolute = |name| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|path| path.is_absolute())
+        };
+        let state = absolute("XDG_STATE_HOME")
+            .or_else(|| absolute("HOME").map(|home| home.join(".local/state")))?;
         Some(IssuedTokens::at(state.join("konecty-session")))
     }
 
@@ -47,25 +53,43 @@ impl IssuedTokens {
         }
     }
 
-    /// The origin that issued `token`, if this program saw it issued.
-    pub fn origin_of(&self, token: &str) -> Option<String> {
+    /// The directory of the record.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().expect("the record is in a directory")
+    }
+
+    /// The origin that issued `token`, if this program saw it issued. A record that exists
+    /// but cannot be read, or sits where others can write, is an error: the protection is
+    /// never dropped silently.
+    pub fn origin_of(&self, token: &str) -> Result<Option<String>> {
+        self.check_dir()?;
         let key = fingerprint(token);
-        let text = read_own(&self.path).ok()??;
-        text.lines()
+        let Some(text) = read_own(&self.path)? else {
+            return Ok(None);
+        };
+        Ok(text
+            .lines()
             .rev()
             .filter_map(|line| line.split_once(' '))
             .find(|(hash, _)| *hash == key)
-            .map(|(_, origin)| origin.to_string())
+            .map(|(_, origin)| origin.to_string()))
     }
 
-    /// Records that `origin` issued `token`.
+    /// Records that `origin` issued `token`, under a lock shared with every other run.
     pub fn record(&self, token: &str, origin: &Origin) -> Result<()> {
-        let dir = self.path.parent().expect("the record is in a directory");
+        let dir = self.dir();
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
+        self.check_dir()?;
+        let lock = open_no_follow(
+            &dir.join(LOCK_NAME),
+            OpenOptions::new().read(true).write(true).create(true),
+        )?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .with_context(|| format!("cannot lock {}", dir.display()))?;
         if fs::symlink_metadata(&self.path).is_ok_and(|m| m.len() > COMPACT_ABOVE) {
             self.compact()?;
         }
@@ -75,12 +99,31 @@ impl IssuedTokens {
             .with_context(|| format!("cannot write {}", self.path.display()))
     }
 
-    /// Keeps the newest lines (temporary file, rename).
+    /// The record's directory must be the user's and closed to others.
+    fn check_dir(&self) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = fs::symlink_metadata(self.dir()) else {
+            return Ok(());
+        };
+        let mine = meta.uid() == rustix::process::geteuid().as_raw();
+        if !meta.is_dir() || !mine || meta.mode() & 0o022 != 0 {
+            anyhow::bail!(
+                "{} must be a directory of yours that others cannot write to (it records \
+                 which host issued each token)",
+                self.dir().display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Keeps the newest lines (temporary file, rename); called under the lock.
     fn compact(&self) -> Result<()> {
         let text = read_own(&self.path)?.unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let kept = &lines[lines.len().saturating_sub(KEEP_AFTER_COMPACTION)..];
-        let temporary = self.path.with_extension("tmp");
+        let temporary = self
+            .path
+            .with_extension(format!("{}.tmp", std::process::id()));
         let mut file = open_no_follow(
             &temporary,
             OpenOptions::new().write(true).create(true).truncate(true),
@@ -124,25 +167,50 @@ mod tests {
     fn a_recorded_token_names_its_origin_and_the_newest_record_wins() {
         let dir = tempfile::tempdir().unwrap();
         let issued = IssuedTokens::at(dir.path().join("state"));
-        assert_eq!(issued.origin_of("t1"), None, "nothing recorded yet");
+        assert_eq!(
+            issued.origin_of("t1").unwrap(),
+            None,
+            "nothing recorded yet"
+        );
         issued.record("t1", &origin("https://a.example")).unwrap();
         issued.record("t2", &origin("https://b.example")).unwrap();
         issued
             .record("t1", &origin("https://c.example:8443"))
             .unwrap();
         assert_eq!(
-            issued.origin_of("t1").as_deref(),
+            issued.origin_of("t1").unwrap().as_deref(),
             Some("https://c.example:8443")
         );
         assert_eq!(
-            issued.origin_of("t2").as_deref(),
+            issued.origin_of("t2").unwrap().as_deref(),
             Some("https://b.example:443")
         );
-        assert_eq!(issued.origin_of("t3"), None);
+        assert_eq!(issued.origin_of("t3").unwrap(), None);
         let text = fs::read_to_string(dir.path().join("state").join(FILE_NAME)).unwrap();
         assert!(
             !text.contains("t1") && !text.contains("t2"),
             "tokens kept in clear: {text}"
+        );
+    }
+
+    #[test]
+    fn a_record_others_can_write_to_or_cannot_read_is_an_error_not_a_pass() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let issued = IssuedTokens::at(&state);
+        issued.record("t1", &origin("https://a.example")).unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(
+            issued.origin_of("t1").is_err(),
+            "a world-writable record is not trusted"
+        );
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o700)).unwrap();
+        fs::remove_file(state.join(FILE_NAME)).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", state.join(FILE_NAME)).unwrap();
+        assert!(
+            issued.origin_of("t1").is_err(),
+            "a symlinked record is an error"
         );
     }
 
@@ -165,7 +233,7 @@ mod tests {
             "expected a compacted file, got {size} bytes"
         );
         assert_eq!(
-            issued.origin_of("fresh").as_deref(),
+            issued.origin_of("fresh").unwrap().as_deref(),
             Some("https://new.example:443")
         );
     }

@@ -13,7 +13,7 @@ use crate::commands::{
     sent_line,
 };
 use crate::credentials_dir::DirAccess;
-use crate::exit::{Exit, Failure, wait_hint};
+use crate::exit::{Exit, Failure, one_line, wait_hint};
 use crate::present;
 use crate::sandbox::{
     ApiError, CredentialFile, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets,
@@ -152,7 +152,11 @@ fn still_logged_in(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Resul
     let json = json!({
         "host": host.url,
         "alreadyLoggedIn": true,
-        "user": {"id": user_id, "name": check.name, "email": email},
+        "user": {
+            "id": user_id.as_deref().map(one_line),
+            "name": check.name.as_deref().map(one_line),
+            "email": email,
+        },
     });
     Ok(Some(Report::new(Exit::Success, text, json)))
 }
@@ -183,7 +187,9 @@ fn ask_and_send(
         };
         match attempt(sandbox, |s| s.request_otp(&host.url, &who))? {
             Ok(sent) => return Ok(sent),
-            Err(ApiError::InvalidInput(message)) => terminal.say(&format!("{message}\n")),
+            Err(ApiError::InvalidInput(message)) => {
+                terminal.say(&format!("{}\n", one_line(&message)));
+            }
             Err(err) => return Err(Failure::from(err).into()),
         }
     }

@@ -13,6 +13,7 @@ use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::addresses::Restricted;
 use crate::audit::{Observer, RequestEvent, RequestOutcome};
+use crate::issued::IssuedTokens;
 use crate::network::Network;
 use crate::proxy::ProxyError;
 use crate::transport;
@@ -49,6 +50,10 @@ pub enum Denial {
     },
     /// `localhost` resolves somewhere other than this machine.
     NotLoopback { host: String, ip: IpAddr },
+    /// The request carries a token the record says another origin issued.
+    TokenOfAnotherOrigin { issuer: String },
+    /// The record of issued tokens cannot be trusted, so no token is sent.
+    TokenRecord(String),
 }
 
 /// Something the host stopped or refused during a call, kept so that the error shown is
@@ -213,6 +218,11 @@ impl fmt::Display for Denial {
             Denial::NotLoopback { host, ip } => {
                 write!(f, "{host} resolves to {ip}, which is not this machine")
             }
+            Denial::TokenOfAnotherOrigin { issuer } => write!(
+                f,
+                "the request carries a token that {issuer} issued; it goes to no other host"
+            ),
+            Denial::TokenRecord(why) => write!(f, "no token is sent: {why}"),
         }
     }
 }
@@ -309,8 +319,9 @@ pub struct Watch {
     pub path: String,
     /// The proxy the request went through, without credentials.
     pub via: Option<String>,
-    /// The request's place among those in flight, freed when the watch is dropped.
-    pub slot: Option<InFlight>,
+    /// The request's place among those in flight, freed when the watch and the connection
+    /// that carries the request are both gone.
+    pub slot: Option<Arc<InFlight>>,
 }
 
 /// One request in flight: counted while it lives.
@@ -351,6 +362,7 @@ pub struct HttpPolicy {
     incidents: Incidents,
     observer: Arc<Observer>,
     in_flight: Arc<AtomicUsize>,
+    issued: Option<IssuedTokens>,
 }
 
 impl HttpPolicy {
@@ -359,6 +371,7 @@ impl HttpPolicy {
         limits: Limits,
         network: Network,
         observer: Arc<Observer>,
+        issued: Option<IssuedTokens>,
     ) -> Self {
         HttpPolicy {
             granted,
@@ -367,6 +380,7 @@ impl HttpPolicy {
             incidents: Incidents::default(),
             observer,
             in_flight: Arc::default(),
+            issued,
         }
     }
 
@@ -376,6 +390,31 @@ impl HttpPolicy {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// A token in the request goes only to the origin that issued it (when the record knows).
+    pub fn check_token(
+        &self,
+        request: &http::Request<WasiBody>,
+        origin: &Origin,
+    ) -> Result<(), Denial> {
+        let Some(issued) = &self.issued else {
+            return Ok(());
+        };
+        let Some(token) = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(());
+        };
+        match issued.origin_of(token) {
+            Ok(Some(issuer)) if issuer != origin.to_string() => {
+                Err(Denial::TokenOfAnotherOrigin { issuer })
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(Denial::TokenRecord(format!("{e:#}"))),
+        }
     }
 
     pub fn check(&self, uri: &Uri) -> Result<Origin, Denial> {
@@ -417,7 +456,10 @@ impl WasiHttpHooks for HttpPolicy {
             via: None,
             slot: None,
         };
-        let origin = match self.check(request.uri()) {
+        let origin = match self
+            .check(request.uri())
+            .and_then(|origin| self.check_token(&request, &origin).map(|()| origin))
+        {
             Ok(origin) => origin,
             Err(denial) => {
                 watch.observer.request(&RequestEvent {
@@ -447,7 +489,7 @@ impl WasiHttpHooks for HttpPolicy {
             return Box::new(async { Err(wasmtime_wasi_http::Error::ConnectionLimitReached) });
         };
         let mut watch = watch;
-        watch.slot = Some(slot);
+        watch.slot = Some(Arc::new(slot));
         let (limits, network) = (self.limits, self.network.clone());
         Box::new(async move {
             let response = transport::send(request, origin, network, limits, watch).await?;
@@ -498,6 +540,7 @@ mod tests {
             Limits::default(),
             Network::default(),
             Arc::default(),
+            None,
         )
     }
 
@@ -611,7 +654,13 @@ mod tests {
 
     #[test]
     fn no_grant_denies_everything() {
-        let p = HttpPolicy::new(None, Limits::default(), Network::default(), Arc::default());
+        let p = HttpPolicy::new(
+            None,
+            Limits::default(),
+            Network::default(),
+            Arc::default(),
+            None,
+        );
         assert_eq!(verdict(&p, "https://a.com/"), Err(Denial::NoGrant));
     }
 

@@ -17,6 +17,7 @@ use crate::bounds::Bounded;
 use crate::compiled;
 use crate::credentials_dir::{self, DirAccess, DirLock};
 use crate::exit::{Exit, Failure};
+use crate::issued::IssuedTokens;
 use crate::network::Network;
 use crate::policy::{HttpPolicy, Incident, Limits, Origin};
 
@@ -82,6 +83,9 @@ pub struct Grant {
     pub observer: Arc<Observer>,
     /// Where compiled components are kept between runs; none: compile every time.
     pub cache: Option<PathBuf>,
+    /// The record of which origin issued each token: a request carrying a token recorded for
+    /// another origin is denied. None: no such check (the CLI sets it).
+    pub issued: Option<IssuedTokens>,
     /// Called, on another thread, when a call is stuck in a host call past its deadline
     /// (see [`Watchdog`]); it is expected to end the process.
     pub on_stuck: Arc<dyn Fn(&Failure) + Send + Sync>,
@@ -126,6 +130,7 @@ impl Grant {
             network: Network::default(),
             observer: Arc::new(Observer::new(false, None)?),
             cache: None,
+            issued: None,
             on_stuck: Arc::new(|failure: &Failure| audit::stderr_line(&failure.message)),
         })
     }
@@ -282,6 +287,7 @@ impl Runtime {
                 grant.limits,
                 grant.network,
                 Arc::clone(&grant.observer),
+                grant.issued,
             ),
             memory: MemoryCap::default(),
         };
@@ -466,7 +472,12 @@ pub const COMPONENT_FILE_LIMIT: u64 = 32 * 1024 * 1024;
 /// are refused with one clear line.
 fn load_file(engine: &Engine, path: &Path, cache: Option<&Path>) -> Result<Component> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Without blocking: a FIFO in its place is refused below, not waited on.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         bail!("not a regular file");
@@ -602,6 +613,7 @@ mod tests {
             network: Network::default(),
             observer: Arc::default(),
             cache: None,
+            issued: None,
             on_stuck: Arc::new(|_| {}),
         }
     }

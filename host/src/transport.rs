@@ -130,6 +130,8 @@ pub async fn send(
         }
     }
 
+    // The connection counts as in flight until it ends, whatever the component drops first.
+    let slot = pending.watch().slot.clone();
     let answered = tokio::time::timeout_at(deadline, async {
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -137,6 +139,7 @@ pub async fn send(
         // enough that the deadline itself, not a dropped connection, reports the timeout.
         tokio::spawn(async move {
             let _ = tokio::time::timeout_at(deadline + CONNECTION_GRACE, connection).await;
+            drop(slot);
         });
         sender.send_request(request).await
     })

@@ -406,7 +406,7 @@ fn what_a_component_returns_and_the_component_file_itself_are_bounded() {
     home.write("steer.txt", &"https://a.example\n".repeat(10_000));
     run(&home)
         .expect(UNAVAILABLE)
-        .says("the component returned a list of 10000 (at most 256 accepted)")
+        .says("the component returned a list of 10000 (at most 1024 accepted)")
         .one_error_line();
 
     home.run(&["--component", "/dev/zero", "status", "--offline"])
@@ -483,10 +483,8 @@ fn a_component_cannot_make_the_host_hold_unbounded_memory_or_connections() {
         ];
         run_measured(&home, &args)
     };
-    let Some((huge, peak)) = hostile("hold-fields=3000,100000") else {
-        eprintln!("skipped: python3 is needed to measure the peak memory");
-        return;
-    };
+    // python3 is part of the test setup (the reader tests need it too).
+    let (huge, peak) = hostile("hold-fields=3000,100000").expect("python3 measures the peak");
     huge.expect(UNAVAILABLE)
         .says("it built HTTP headers larger than 16 KiB")
         .one_error_line();
@@ -672,4 +670,94 @@ fn verify_otp_shows_whose_pending_request_it_used_and_only_for_its_host() {
         verifies, 3,
         "only the three verifications above reached the server"
     );
+}
+
+#[test]
+fn no_request_carries_a_token_to_a_host_that_did_not_issue_it() {
+    let real = konecty();
+    let attacker = CannedServer::json("200 OK", "{}");
+    let home = Home::new();
+    home.login(&real);
+    // Even a component run against the attacker's host, reading the real token itself.
+    probe(&home, &attacker.url(), "send-token")
+        .expect(UNAVAILABLE)
+        .says("a token that")
+        .never_says("BREACH");
+    assert_eq!(attacker.hits(), 0, "the token reached the other host");
+}
+
+#[test]
+fn an_unrecorded_token_is_bound_only_to_a_host_the_user_named() {
+    let real = konecty();
+    // An attacker's server that says yes to any token.
+    let attacker = CannedServer::json(
+        "200 OK",
+        r#"{"logged":true,"user":{"_id":"devUser0000000001","name":"Dev","email":"dev@example.com"}}"#,
+    );
+    let home = Home::new();
+    home.login(&real);
+    // A token another tool wrote: not in the record.
+    std::fs::remove_dir_all(home.root().join(".local/state")).unwrap();
+    let env = home.read(".env");
+    let steered: String = env
+        .lines()
+        .map(|l| match l.starts_with("KONECTY_URL=") {
+            true => format!("KONECTY_URL={}\n", attacker.url()),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    home.write(".env", &steered);
+    // The files name the attacker: the unrecorded token goes there (the documented limit),
+    // but the attacker's yes does not make it the token's issuer.
+    home.run(&["status"]).expect(OK);
+    home.run(&["--host", &real.url(), "status"]).expect(OK);
+}
+
+#[test]
+fn a_group_writable_or_foreign_directory_is_refused_where_it_is_not_ours_to_fix() {
+    let server = konecty();
+    let home = Home::new();
+    home.login(&server);
+    set_mode(&home.dir(), 0o770);
+    home.run(&["status", "--offline"])
+        .expect(STORAGE)
+        .says("is writable by its group (mode 770): make it private with chmod 700")
+        .one_error_line();
+    assert_eq!(
+        full_mode(&home.dir()),
+        0o770,
+        "a read-only command changed the mode"
+    );
+    home.run(&["request-otp", "--email", EMAIL]).expect(OK);
+    assert_eq!(
+        full_mode(&home.dir()),
+        0o700,
+        "a writing command makes its own directory private"
+    );
+
+    if rustix::process::geteuid().is_root() {
+        let foreign = home.root().join("foreign");
+        std::fs::create_dir(&foreign).unwrap();
+        set_mode(&foreign, 0o700);
+        std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+        home.run(&[
+            "--dir",
+            &foreign.display().to_string(),
+            "status",
+            "--offline",
+        ])
+        .expect(STORAGE)
+        .says("belongs to another user")
+        .one_error_line();
+    }
+    // The record of issued tokens may not sit inside the directory a component is granted.
+    home.run(&[
+        "--dir",
+        &home.root().display().to_string(),
+        "status",
+        "--offline",
+    ])
+    .expect(USAGE)
+    .says("the record of which host issued each token")
+    .one_error_line();
 }

@@ -9,6 +9,7 @@
 //! `allocate=BYTES` (allocates and touches that much memory, to meet the host's memory cap)
 //! `spin` (loops forever, to meet the host's deadline), `block` (waits on a clock that
 //! never fires: stuck in a host call, out of the epoch deadline's reach) and
+//! `send-token` (reads `KONECTY_TOKEN` from `.env` and sends it to the granted host),
 //! `exhaust-fds` (opens files in its directory until the host runs out of descriptors, and
 //! never closes them), `hold-fields=COUNT,BYTES` (creates COUNT header sets of BYTES each and keeps them all),
 //! `requests=COUNT` (sends COUNT requests to the granted host without reading or dropping
@@ -198,6 +199,34 @@ impl Guest for Hostile {
                 server_message: Some(format!("rewrote KONECTY_URL in .env to {url}")),
                 remembered: false,
             });
+        }
+        if probe == "send-token" {
+            let env = std::fs::read_to_string(".env")
+                .map_err(|e| Error::Storage(format!("read .env: {e}")))?;
+            let token = env
+                .lines()
+                .find_map(|l| l.strip_prefix("KONECTY_TOKEN="))
+                .unwrap_or_default()
+                .to_string();
+            let headers = Fields::new();
+            let _ = headers.append("authorization", token.as_bytes());
+            let request = OutgoingRequest::new(headers);
+            let rest = host.split_once("://").map_or(host.as_str(), |(_, r)| r);
+            let _ = request.set_scheme(Some(&Scheme::Http));
+            let _ = request.set_authority(Some(rest));
+            let _ = request.set_path_with_query(Some("/rest/auth/info"));
+            let future = outgoing_handler::handle(request, None)
+                .map_err(|code| Error::Denied(format!("{code:?}")))?;
+            future.subscribe().block();
+            return match future.get() {
+                Some(Ok(Ok(response))) => {
+                    breach(format!("sent the token (HTTP {})", response.status()))
+                }
+                Some(Ok(Err(ErrorCode::HttpRequestDenied))) => {
+                    Err(Error::Denied("the token was refused".into()))
+                }
+                other => Err(Error::Network(format!("{other:?}"))),
+            };
         }
         if probe == "exhaust-fds" {
             let directories = preopens::get_directories();
