@@ -39,7 +39,10 @@ pub fn send(
             .map_err(|_| Error::invalid(format!("the {name} header cannot be sent")))
     };
     header("accept", b"application/json")?;
-    header("user-agent", b"konecty-session")?;
+    header(
+        "user-agent",
+        concat!("konecty-session/", env!("CARGO_PKG_VERSION")).as_bytes(),
+    )?;
     if let Some(json) = json {
         header("content-type", b"application/json")?;
         // A known length instead of chunked encoding: simpler for every server and proxy.

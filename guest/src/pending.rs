@@ -8,8 +8,9 @@ use crate::validate::BaseUrl;
 use crate::{clock, ini};
 
 pub const FILE: &str = "pending-otp";
-/// How long a request is remembered: the server's default code lifetime.
-pub const LIFETIME_SECS: u64 = 5 * 60;
+/// How long a request is remembered: longer than any code lives (5 minutes by default, the
+/// namespace may set more), so the server, not this file, says when a code expired.
+pub const LIFETIME_SECS: u64 = 60 * 60;
 /// A request stamped this far in the future still counts (clocks differ a little).
 const CLOCK_SKEW_SECS: u64 = 60;
 

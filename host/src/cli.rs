@@ -23,7 +23,7 @@ Examples:
   # A person at a terminal: one command, it asks for what it needs.
   konecty-session --host https://app.konecty.com login
 
-  # An agent, in two steps (the second may come in a later turn, within 5 minutes).
+  # An agent, in two steps (the second may come in a later turn, while the code lives).
   konecty-session --host https://app.konecty.com request-otp --email ana@example.com --json
   echo 123456 | konecty-session --host https://app.konecty.com verify-otp --otp-stdin --json
 
@@ -147,7 +147,8 @@ pub enum Command {
   konecty-session login --force      # even if the stored session is still valid
 
 At the code prompt: type the 6 digits (123456, 123 456 or 123-456), `r` to resend.
-Without a terminal it exits 2: use request-otp and verify-otp instead.")]
+Without a terminal it exits 0 and says who is logged in when the stored session is valid
+(safe to call as \"make sure I am logged in\"), else exits 2: use request-otp and verify-otp.")]
     Login(LoginArgs),
     /// Show which login methods the namespace offers; exit 1 when OTP is off
     #[command(after_help = "Example:
@@ -158,7 +159,7 @@ Without a terminal it exits 2: use request-otp and verify-otp instead.")]
   konecty-session request-otp --email ana@example.com
   konecty-session request-otp --phone '+55 11 99999-9999'   # also (11) 99999-9999
 
-The request (host, recipient, time; never the code) is remembered for 5 minutes in the
+The request (host, recipient, time; never the code) is remembered for an hour in the
 credentials directory, so verify-otp may leave out --email/--phone.")]
     RequestOtp(Recipient),
     /// Trade the code for a session and save it to .env and credentials (step 2 of 2)

@@ -43,11 +43,32 @@ impl Report {
     }
 }
 
-/// The code's lifetime on a Konecty server with default settings.
+/// The code's lifetime on a Konecty server with default settings. The namespace may set
+/// another (`otpConfig.expirationMinutes`) and no answer says it: shown only through
+/// [`code_lifetime_note`], never as a fact.
 pub const CODE_LIFETIME_SECS: u64 = 5 * 60;
 
+/// The age past which a session may be closed by its user's next login anywhere: the
+/// default of the namespace's `loginExpiration`.
+pub const SESSION_CLEANUP_AGE_SECS: u64 = 24 * 60 * 60;
+
+/// Why an old session may vanish, and what to do, in one wording.
+pub const SESSION_AGE_NOTE: &str = "older than a day: this user's next login anywhere \
+    (a browser included) may close it, as Konecty does with sessions older than the \
+    namespace's loginExpiration; then log in again";
+
+/// How long the code lives, in the one wording used everywhere: `about 5 minutes unless the
+/// namespace set otherwise (around 14:05 UTC)`.
+pub fn code_lifetime_note(requested_at: u64) -> String {
+    format!(
+        "about {} minutes unless the namespace set otherwise (around {})",
+        CODE_LIFETIME_SECS / 60,
+        present::clock_time(requested_at + CODE_LIFETIME_SECS)
+    )
+}
+
 /// `source` sent with verify-otp, recorded by the server with the session.
-pub const SOURCE: &str = concat!("konecty-session/", env!("CARGO_PKG_VERSION"));
+pub const SOURCE: &str = crate::USER_AGENT;
 
 pub fn run(cli: &Cli) -> Result<Report> {
     // These make their own configuration: none of them reads KONECTY_URL nor HOME.
@@ -108,8 +129,8 @@ pub fn request_otp(config: &Config, who: &Identifier) -> Result<Report> {
     let mut sandbox = open(config, Some(&host), DirAccess::ReadWrite)?;
     files_are_editable(&mut sandbox, &host)?;
     let sent = call(&mut sandbox, |s| s.request_otp(&host.url, who))?;
-    let expires_at = present::now() + CODE_LIFETIME_SECS;
-    let mut text = sent_line(&sent, expires_at);
+    let requested_at = present::now();
+    let mut text = sent_line(&sent, requested_at);
     let pinned = config.pinning_flags(&host);
     let next = if sent.remembered {
         format!("konecty-session {pinned}verify-otp --otp-stdin")
@@ -127,26 +148,26 @@ pub fn request_otp(config: &Config, who: &Identifier) -> Result<Report> {
         "host": host.url,
         "channel": channel_name(sent.channel),
         "sentTo": mask(&sent.sent_to),
-        "expiresAt": present::rfc3339(expires_at),
+        // The default lifetime's end: an estimate, the namespace may set another.
+        "likelyExpiresAt": present::rfc3339(requested_at + CODE_LIFETIME_SECS),
         "remembered": sent.remembered,
         "serverMessage": sent.server_message.as_deref().map(one_line),
     });
     Ok(Report::new(Exit::Success, text, json))
 }
 
-/// `Sent a 6-digit code to d***@example.com via email (server: …).` and when it expires.
-pub fn sent_line(sent: &OtpSent, expires_at: u64) -> String {
+/// `Sent a 6-digit code to d***@example.com via email (server: …).` and how long it lives.
+pub fn sent_line(sent: &OtpSent, requested_at: u64) -> String {
     let server = sent
         .server_message
         .as_deref()
         .map(|m| format!(" (server: {})", one_line(m)))
         .unwrap_or_default();
     format!(
-        "Sent a 6-digit code to {} via {}{server}.\nIt expires in about {} minutes, at {}.\n",
+        "Sent a 6-digit code to {} via {}{server}.\nIt expires in {}.\n",
         mask(&sent.sent_to),
         channel_name(sent.channel),
-        CODE_LIFETIME_SECS / 60,
-        present::clock_time(expires_at)
+        code_lifetime_note(requested_at)
     )
 }
 
@@ -193,8 +214,8 @@ pub fn verify_otp(
     Ok(report)
 }
 
-/// The recipient of the code request remembered for `host`: it must be this host's, and
-/// younger than the code's lifetime.
+/// The recipient of the code request remembered for `host` (kept an hour: the server says
+/// when the code itself expired); it must be this host's.
 fn pending_recipient(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Result<Identifier> {
     let name_it = "name the recipient (--email or --phone), or request a new code";
     let Some(request) = call(sandbox, |s| s.pending_request(&host.url))? else {
@@ -202,9 +223,8 @@ fn pending_recipient(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Res
             Exit::Usage,
             "invalid-input",
             format!(
-                "no code was requested for {} in the last {} minutes: {name_it}",
-                host.url,
-                CODE_LIFETIME_SECS / 60
+                "no code was requested for {} in the last hour: {name_it}",
+                host.url
             ),
         )
         .into());
@@ -463,6 +483,7 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
         "verified": false,
         "user": null,
         "issuedAt": null,
+        "mayBeClosedByNextLogin": null,
         "tokenSource": null,
         "overrides": [],
         "otherHosts": other_hosts.iter().map(|h| one_line(h)).collect::<Vec<_>>(),
@@ -522,6 +543,13 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {
                 present::age(at, present::now())
             ),
         );
+        // Konecty closes a user's sessions older than the namespace's loginExpiration
+        // (default a day) whenever that user logs in again, anywhere.
+        let old = present::now().saturating_sub(at) > SESSION_CLEANUP_AGE_SECS;
+        json["mayBeClosedByNextLogin"] = json!(old);
+        if old {
+            lines.insert(3, format!("  note:    {SESSION_AGE_NOTE}"));
+        }
     }
 
     refuse_if_issued_elsewhere(config, &host, winner)?;

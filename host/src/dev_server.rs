@@ -63,6 +63,7 @@ pub struct SeenRequest {
     pub method: String,
     pub path: String,
     pub authorization: Option<String>,
+    pub user_agent: Option<String>,
     pub body: String,
 }
 
@@ -193,6 +194,7 @@ fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         return Ok(());
     };
     let (mut length, mut authorization, mut chunked) = (0usize, None, false);
+    let mut user_agent = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
@@ -202,6 +204,7 @@ fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
             match name.trim().to_ascii_lowercase().as_str() {
                 "content-length" => length = value.trim().parse().unwrap_or(0).min(MAX_REQUEST),
                 "authorization" => authorization = Some(value.trim().to_string()),
+                "user-agent" => user_agent = Some(value.trim().to_string()),
                 "transfer-encoding" => chunked = true,
                 _ => {}
             }
@@ -225,6 +228,7 @@ fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
             method: method.to_string(),
             path: path.to_string(),
             authorization: authorization.clone(),
+            user_agent: user_agent.clone(),
             body: body.clone(),
         });
         route(

@@ -45,6 +45,10 @@ pub mod trust;
 pub use credentials_dir::DirAccess;
 pub use exit::Failure;
 pub use network::Network;
+
+/// `konecty-session/<version>`: the User-Agent of every request, and the `source` the
+/// server records with a session.
+pub const USER_AGENT: &str = concat!("konecty-session/", env!("CARGO_PKG_VERSION"));
 pub use policy::{Limits, Origin};
 pub use proxy::{ProxyRules, ProxySetting};
 pub use sandbox::{

@@ -8,9 +8,8 @@ use serde_json::json;
 
 use crate::cli::{Config, Host, LoginArgs};
 use crate::commands::{
-    CODE_LIFETIME_SECS, Candidate, Report, TokenSource, attempt, call, client_label,
-    files_are_editable, logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save,
-    sent_line,
+    Candidate, Report, TokenSource, attempt, call, client_label, files_are_editable,
+    logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save, sent_line,
 };
 use crate::credentials_dir::DirAccess;
 use crate::exit::{Exit, Failure, one_line, wait_hint};
@@ -24,6 +23,14 @@ const TRIES: u32 = 3;
 
 pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
     if !std::io::stdin().is_terminal() {
+        // Safe to call as "make sure I am logged in": a valid session is the answer.
+        if !args.force {
+            let (host, _) = config.host()?;
+            let mut sandbox = open(config, Some(&host), DirAccess::ReadOnly)?;
+            if let Some(report) = still_logged_in(config, &mut sandbox, &host)? {
+                return Ok(report);
+            }
+        }
         return Err(Failure::of_kind(
             Exit::Usage,
             "usage",
@@ -50,7 +57,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         Some(who) => call(&mut sandbox, |s| s.request_otp(&host.url, &who))?,
         None => ask_and_send(&mut terminal, &mut sandbox, &host, methods)?,
     };
-    terminal.say(&sent_line(&sent, present::now() + CODE_LIFETIME_SECS));
+    terminal.say(&sent_line(&sent, present::now()));
     // The normalized recipient (a phone in E.164), for resends and the verification.
     let who = sent.sent_to.clone();
 
@@ -68,7 +75,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
                 Ok(again) => {
                     sent = again;
                     wrong = 0;
-                    terminal.say(&sent_line(&sent, present::now() + CODE_LIFETIME_SECS));
+                    terminal.say(&sent_line(&sent, present::now()));
                 }
                 Err(ApiError::RateLimited(reply)) => terminal.say(&format!(
                     "Too many codes requested: {}, then type r again.\n",

@@ -25,7 +25,8 @@ use crate::sandbox::{Identifier, SaveTargets};
 
 const INSTRUCTIONS: &str = "\
 Konecty login by one-time code (OTP), run in a sandbox. To log in: call request_otp with the \
-user's email or phone, ask the user for the 6-digit code they receive (valid 5 minutes), then \
+user's email or phone, ask the user for the 6-digit code they receive (valid about 5 minutes unless the \
+namespace set otherwise), then \
 call verify_otp with it. The session is saved to ~/.konecty (.env and credentials), where \
 other Konecty skills and SDKs read it; the token itself is not returned. status says whether \
 a valid session exists; logout revokes it. Errors come back as {\"error\": {\"kind\", \
@@ -87,9 +88,9 @@ struct VerifyOtp {
     host: Option<String>,
     /// The 6-digit code the user received.
     code: String,
-    /// The email the code was sent to; may be left out within 5 minutes of request_otp.
+    /// The email the code was sent to; may be left out after request_otp (remembered an hour).
     email: Option<String>,
-    /// The phone the code was sent to; may be left out within 5 minutes of request_otp.
+    /// The phone the code was sent to; may be left out after request_otp (remembered an hour).
     phone: Option<String>,
     /// Write ~/.konecty/.env (default true).
     save_env: Option<bool>,
@@ -130,7 +131,7 @@ impl McpServer {
     #[tool(
         description = "Step 1 of 2: asks Konecty to send a 6-digit code to the user's \
                           email or WhatsApp. Then ask the user for the code and call \
-                          verify_otp within 5 minutes."
+                          verify_otp while it lives (about 5 minutes unless the namespace set otherwise)."
     )]
     async fn request_otp(&self, Parameters(args): Parameters<RequestOtp>) -> CallToolResult {
         let who = match recipient(args.email, args.phone) {

@@ -59,13 +59,22 @@ pub async fn send(
     };
     let deadline = tokio::time::Instant::now() + limits.request;
 
-    // Only the host speaks to a proxy: the component's own proxy headers are dropped.
-    for name in [
-        http::header::PROXY_AUTHORIZATION,
-        "proxy-connection".parse().unwrap(),
-    ] {
+    // Only the host speaks to a proxy: the component's own `Proxy-*` headers are dropped.
+    let proxy_headers: Vec<_> = request
+        .headers()
+        .keys()
+        .filter(|name| name.as_str().starts_with("proxy-"))
+        .cloned()
+        .collect();
+    for name in proxy_headers {
         request.headers_mut().remove(name);
     }
+    // Konecty's access log reads this: the host says which program calls, whatever the
+    // component claims.
+    request.headers_mut().insert(
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(crate::USER_AGENT),
+    );
 
     // Name lookup, connecting, the proxy's tunnel and the TLS handshake share one limit.
     let connect_by = deadline.min(tokio::time::Instant::now() + limits.connect);

@@ -62,7 +62,7 @@ fn every_command_prints_one_object_of_a_stable_shape() {
     assert_eq!(
         shape(&sent),
         json!({"host": "string", "channel": "string", "sentTo": "string",
-               "expiresAt": "string", "remembered": "bool", "serverMessage": "string"})
+               "likelyExpiresAt": "string", "remembered": "bool", "serverMessage": "string"})
     );
     assert_eq!(sent["sentTo"], "d***@example.com", "{sent}");
 
@@ -86,7 +86,7 @@ fn every_command_prints_one_object_of_a_stable_shape() {
         shape(&status),
         json!({"host": "string", "hostSource": "string", "loggedIn": "bool", "verified": "bool",
                "user": {"id": "string", "name": "string", "email": "string"},
-               "issuedAt": "string", "tokenSource": "string",
+               "issuedAt": "string", "mayBeClosedByNextLogin": "bool", "tokenSource": "string",
                "overrides": [{"source": "string", "sameToken": "bool"}], "otherHosts": []})
     );
 
@@ -95,7 +95,7 @@ fn every_command_prints_one_object_of_a_stable_shape() {
         shape(&offline),
         json!({"host": "string", "hostSource": "string", "loggedIn": "bool", "verified": "bool",
                "user": {"id": "string", "name": "null", "email": "null"},
-               "issuedAt": "string", "tokenSource": "string",
+               "issuedAt": "string", "mayBeClosedByNextLogin": "bool", "tokenSource": "string",
                "overrides": [{"source": "string", "sameToken": "bool"}], "otherHosts": []})
     );
     assert_eq!(offline["verified"], false, "{offline}");

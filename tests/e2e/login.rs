@@ -13,7 +13,7 @@ fn a_wrong_code_says_the_tries_left_then_the_right_one_logs_in() {
     let home = Home::new();
     let mut pty = home.run_in_pty(&["--host", &server.url(), "login", "--email", EMAIL]);
     pty.expect("Sent a 6-digit code to d***@example.com via email");
-    pty.expect("It expires in about 5 minutes");
+    pty.expect("It expires in about 5 minutes unless the namespace set otherwise");
     pty.expect("Code (r to resend): ");
     let code = server.code_for(EMAIL).expect("a code was issued");
     pty.send(wrong(&code));

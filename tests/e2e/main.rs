@@ -2,6 +2,7 @@
 //! Konecty on 127.0.0.1:0 (the library's dev server, or a canned-response server for faults).
 
 mod audit;
+mod behaviours;
 mod cli;
 mod concurrency;
 mod external;

@@ -80,7 +80,7 @@ fn a_stale_or_missing_request_is_refused_before_sending() {
         &[],
     )
     .expect(USAGE)
-    .says("in the last 5 minutes");
+    .says("in the last hour");
     assert!(server.requests().is_empty(), "sent {:?}", server.requests());
 }
 
