@@ -64,18 +64,69 @@ pub struct Check {
 }
 
 /// The body of request-otp and verify-otp: `{"email" | "phoneNumber", "otpCode"?, ...}`.
-fn otp_body(who: &Who, otp_code: Option<&str>, label: Option<&Label>) -> Vec<u8> {
+fn otp_body(
+    who: &Who,
+    otp_code: Option<&str>,
+    label: Option<&Label>,
+    geolocation: Option<Geolocation>,
+) -> Vec<u8> {
     let (email, phone_number) = match who {
         Who::Email(e) => (Some(e.as_str()), None),
         Who::Phone(p) => (None, Some(p.as_str())),
     };
-    json::object_of_strings(&[
+    let mut body = json::object_of_strings(&[
         ("email", email),
         ("phoneNumber", phone_number),
         ("otpCode", otp_code),
         ("source", label.map(|l| l.source)),
         ("fingerprint", label.and_then(|l| l.fingerprint)),
-    ])
+    ]);
+    // `{…}` becomes `{…,"geolocation":{"longitude":…,"latitude":…}}`: numbers the string
+    // writer cannot make.
+    if let Some(g) = geolocation {
+        body.pop();
+        let location = format!(
+            ",\"geolocation\":{{\"longitude\":{},\"latitude\":{}}}}}",
+            degrees(g.longitude),
+            degrees(g.latitude)
+        );
+        body.extend_from_slice(location.as_bytes());
+    }
+    body
+}
+
+/// Degrees in range (see `validate::geolocation`) as a JSON number with up to 7 decimals
+/// (about a centimetre). By integer arithmetic: Rust's float printing would add some 20 KB
+/// to the component.
+fn degrees(value: f64) -> String {
+    let scaled = value * 10_000_000.0;
+    let units = if scaled < 0.0 {
+        scaled - 0.5
+    } else {
+        scaled + 0.5
+    } as i64;
+    let sign = if units < 0 { "-" } else { "" };
+    let units = units.unsigned_abs();
+    let mut text = String::from(if units == 0 { "" } else { sign });
+    text.push_str(&(units / 10_000_000).to_string());
+    let mut fraction = units % 10_000_000;
+    if fraction > 0 {
+        text.push('.');
+        let mut place = 1_000_000;
+        while fraction > 0 {
+            text.push(char::from(b'0' + (fraction / place) as u8));
+            fraction %= place;
+            place /= 10;
+        }
+    }
+    text
+}
+
+/// Where the device is, in degrees, within range (see `validate::geolocation`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geolocation {
+    pub latitude: f64,
+    pub longitude: f64,
 }
 
 /// The parts of Konecty's answers this client reads. Every field is optional so that the
@@ -181,14 +232,20 @@ pub fn login_options(base: &BaseUrl) -> Result<LoginOptions> {
 
 /// Returns the server's message, such as `OTP sent via email`.
 pub fn request_otp(base: &BaseUrl, who: &Who) -> Result<Option<String>> {
-    let body = otp_body(who, None, None);
+    let body = otp_body(who, None, None, None);
     let response = http::send(Verb::Post, base, "/api/auth/request-otp", None, Some(&body))?;
     let answer = expect_success(&response)?;
     Ok(answer.message)
 }
 
-pub fn verify_otp(base: &BaseUrl, who: &Who, code: &str, label: Option<&Label>) -> Result<Session> {
-    let body = otp_body(who, Some(code), label);
+pub fn verify_otp(
+    base: &BaseUrl,
+    who: &Who,
+    code: &str,
+    label: Option<&Label>,
+    geolocation: Option<Geolocation>,
+) -> Result<Session> {
+    let body = otp_body(who, Some(code), label, geolocation);
     let response = http::send(Verb::Post, base, "/api/auth/verify-otp", None, Some(&body))?;
     let answer = expect_success(&response)?;
     let token = answer
@@ -323,4 +380,37 @@ fn parse<T>(response: &Response, read: fn(&Value) -> Result<T, WrongShape>) -> R
         "the server's reply (HTTP {}) {what}",
         response.status
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_geolocation_is_sent_as_an_object_of_numbers() {
+        let who = Who::Email("ana@example.com".into());
+        let body = otp_body(
+            &who,
+            Some("123456"),
+            None,
+            Some(Geolocation {
+                latitude: -23.55,
+                longitude: -46.63,
+            }),
+        );
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"email":"ana@example.com","otpCode":"123456","geolocation":{"longitude":-46.63,"latitude":-23.55}}"#
+        );
+        assert_eq!(degrees(0.0), "0");
+        assert_eq!(degrees(-0.00000004), "0");
+        assert_eq!(degrees(180.0), "180");
+        assert_eq!(degrees(-89.9999999), "-89.9999999");
+        assert_eq!(degrees(0.5), "0.5");
+        let without = otp_body(&who, Some("123456"), None, None);
+        assert_eq!(
+            String::from_utf8(without).unwrap(),
+            r#"{"email":"ana@example.com","otpCode":"123456"}"#
+        );
+    }
 }

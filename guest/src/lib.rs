@@ -47,13 +47,13 @@ impl Guest for Component {
         let server_message = api::request_otp(&base, &who)?;
         // The code is on its way: failing to remember the request only costs convenience.
         let remembered = pending::remember(&base, &who, clock::now()).is_ok();
-        let (channel, sent_to) = match who {
-            Who::Email(e) => (wit::Channel::Email, wit::Identifier::Email(e)),
-            Who::Phone(p) => (wit::Channel::Whatsapp, wit::Identifier::Phone(p)),
+        let channel = match who {
+            Who::Email(_) => wit::Channel::Email,
+            Who::Phone(_) => wit::Channel::Whatsapp,
         };
         Ok(wit::OtpSent {
             channel,
-            sent_to,
+            sent_to: who.into(),
             server_message,
             remembered,
         })
@@ -61,21 +61,22 @@ impl Guest for Component {
 
     fn verify_otp(
         host: String,
-        who: Option<wit::Identifier>,
+        who: wit::Identifier,
         code: String,
         label: Option<wit::ClientLabel>,
+        geolocation: Option<wit::Geolocation>,
     ) -> Result<wit::Session, wit::Error> {
         let base = BaseUrl::parse(&host)?;
         let code = validate::otp_code(&code)?;
-        let who = match &who {
-            Some(who) => checked(who)?,
-            None => pending::recall(&base, clock::now())?,
-        };
+        let geolocation = geolocation
+            .map(|g| validate::geolocation(g.latitude, g.longitude))
+            .transpose()?;
+        let who = checked(&who)?;
         let label = label.as_ref().map(|l| Label {
             source: &l.source,
             fingerprint: l.fingerprint.as_deref(),
         });
-        let session = api::verify_otp(&base, &who, &code, label.as_ref())?;
+        let session = api::verify_otp(&base, &who, &code, label.as_ref(), geolocation)?;
         // The code is spent; a leftover entry would only expire.
         let _ = pending::forget(&base);
         Ok(wit::Session {
@@ -92,10 +93,7 @@ impl Guest for Component {
         Ok(
             pending::lookup(&base, clock::now())?.map(|(who, requested_at)| wit::CodeRequest {
                 host: base.to_string(),
-                recipient: match who {
-                    Who::Email(e) => wit::Identifier::Email(e),
-                    Who::Phone(p) => wit::Identifier::Phone(p),
-                },
+                recipient: who.into(),
                 requested_at,
             }),
         )
@@ -202,6 +200,15 @@ impl From<store::Stored> for wit::StoredSession {
                 store::File::Env => wit::CredentialFile::EnvFile,
                 store::File::Credentials => wit::CredentialFile::CredentialsFile,
             },
+        }
+    }
+}
+
+impl From<Who> for wit::Identifier {
+    fn from(who: Who) -> Self {
+        match who {
+            Who::Email(e) => wit::Identifier::Email(e),
+            Who::Phone(p) => wit::Identifier::Phone(p),
         }
     }
 }

@@ -26,17 +26,6 @@ pub fn remember(host: &BaseUrl, who: &Who, at: u64) -> Result<()> {
     write_atomic(FILE, &ini::remove(&after, &section, other))
 }
 
-/// Who the code for `host` went to, if it was requested within its lifetime.
-pub fn recall(host: &BaseUrl, now: u64) -> Result<Who> {
-    lookup(host, now)?.map(|(who, _)| who).ok_or_else(|| {
-        Error::invalid(format!(
-            "no code was requested for {host} in the last {} minutes: name the recipient \
-             (--email or --phone), or request a new code",
-            LIFETIME_SECS / 60
-        ))
-    })
-}
-
 /// The request for `host` and when it was made, if one is within its lifetime.
 pub fn lookup(host: &BaseUrl, now: u64) -> Result<Option<(Who, u64)>> {
     let Some(content) = read(FILE)? else {

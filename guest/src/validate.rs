@@ -206,6 +206,18 @@ pub fn otp_code(text: &str) -> Result<String> {
     }
 }
 
+/// A location in range: latitude -90..=90, longitude -180..=180, finite.
+pub fn geolocation(latitude: f64, longitude: f64) -> Result<crate::api::Geolocation> {
+    // Written so that NaN fails too.
+    if !(latitude.abs() <= 90.0 && longitude.abs() <= 180.0) {
+        return Err(Error::invalid("geolocation out of range"));
+    }
+    Ok(crate::api::Geolocation {
+        latitude,
+        longitude,
+    })
+}
+
 /// A token or user id is written unquoted into `.env`, which shells source: allow only the
 /// characters Konecty's base64 tokens and ids use, so a hostile server cannot inject code.
 pub fn file_safe(what: &str, value: &str) -> core::result::Result<(), String> {
@@ -224,6 +236,20 @@ pub fn file_safe(what: &str, value: &str) -> core::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn geolocations_out_of_range_or_not_numbers_are_refused() {
+        assert!(geolocation(-23.55, -46.63).is_ok());
+        assert!(geolocation(90.0, 180.0).is_ok());
+        for (lat, lon) in [
+            (90.5, 0.0),
+            (0.0, -180.1),
+            (f64::NAN, 0.0),
+            (0.0, f64::INFINITY),
+        ] {
+            assert!(geolocation(lat, lon).is_err(), "{lat},{lon} was accepted");
+        }
+    }
 
     #[test]
     fn base_urls_are_normalised() {

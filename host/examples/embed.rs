@@ -44,7 +44,7 @@ fn main() -> Result<()> {
         .context("the dev server sent no code")?;
     let mut sandbox = runtime.sandbox(grant()?)?;
     let session = sandbox
-        .verify_otp(&host, Some(&who), &code, None)?
+        .verify_otp(&host, &who, &code, None, None)?
         .map_err(Failure::from)?;
     sandbox
         .save_session(

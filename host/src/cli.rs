@@ -13,6 +13,7 @@ use crate::issued::IssuedTokens;
 use crate::network::Network;
 use crate::policy::{Limits, Origin};
 use crate::proxy::{ProxyRules, ProxySetting};
+use crate::sandbox::Geolocation;
 use crate::trust::Trust;
 
 /// Base URL used when nothing else names one, as in Konecty's SDKs.
@@ -259,6 +260,10 @@ pub struct MaybeRecipient {
 pub struct LoginArgs {
     #[command(flatten)]
     pub recipient: MaybeRecipient,
+    /// The device's location, sent with the code, for namespaces that require it
+    /// (--geolocation=-23.55,-46.63)
+    #[arg(long, value_name = "LAT,LON", value_parser = parse_geolocation, allow_hyphen_values = true)]
+    pub geolocation: Option<Geolocation>,
     /// Log in even if the stored session is still valid
     #[arg(long)]
     pub force: bool,
@@ -268,6 +273,11 @@ pub struct LoginArgs {
 pub struct Verify {
     #[command(flatten)]
     pub recipient: MaybeRecipient,
+    /// The device's location, sent with the code, for namespaces that require it
+    /// (--geolocation=-23.55,-46.63); without it such a namespace uses the code up and
+    /// refuses
+    #[arg(long, value_name = "LAT,LON", value_parser = parse_geolocation, allow_hyphen_values = true)]
+    pub geolocation: Option<Geolocation>,
     #[command(flatten)]
     pub code: CodeSource,
     /// Do not write .env
@@ -426,6 +436,24 @@ impl Host {
         };
         self.origin == other.origin && path(self) == path(other)
     }
+}
+
+/// `LAT,LON` for `--geolocation`: degrees, in range, checked before anything is sent.
+pub fn parse_geolocation(text: &str) -> Result<Geolocation, String> {
+    let expected = "expected LAT,LON in degrees, such as -23.55,-46.63 (latitude from -90 to 90, \
+                    longitude from -180 to 180)";
+    let (lat, lon) = text.split_once(',').ok_or(expected)?;
+    let (latitude, longitude): (f64, f64) = (
+        lat.trim().parse().map_err(|_| expected)?,
+        lon.trim().parse().map_err(|_| expected)?,
+    );
+    if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
+        return Err(expected.to_string());
+    }
+    Ok(Geolocation {
+        latitude,
+        longitude,
+    })
 }
 
 /// `NAME=ADDR` for `--resolve`.

@@ -22,8 +22,8 @@ use crate::network::Network;
 use crate::policy::{Incident, Limits};
 use crate::present::{self, mask, mask_email};
 use crate::sandbox::{
-    ApiError, ApiSession, Channel, ClientLabel, ComponentSource, CredentialFile, Grant, Identifier,
-    OtpSent, Runtime, Sandbox, SaveTargets,
+    ApiError, ApiSession, Channel, ClientLabel, ComponentSource, CredentialFile, Geolocation,
+    Grant, Identifier, OtpSent, Runtime, Sandbox, SaveTargets,
 };
 
 /// What a command has to say: `text` for people, `json` for `--json`.
@@ -47,6 +47,21 @@ impl Report {
 /// another (`otpConfig.expirationMinutes`) and no answer says it: shown only through
 /// [`code_lifetime_note`], never as a fact.
 pub const CODE_LIFETIME_SECS: u64 = 5 * 60;
+
+/// What to say when the namespace wanted the device's location: the server checks it after
+/// it has used the code up.
+pub const GEOLOCATION_NEEDED: &str = "this namespace requires the device's location with the \
+    code, and the server has used the code up: request a new code, then verify with \
+    --geolocation LAT,LON (for example --geolocation=-23.55,-46.63)";
+
+/// Whether the server refused for want of a location (`Geolocation required`).
+pub fn geolocation_required(failure: &Failure) -> bool {
+    failure.kind == "rejected"
+        && failure
+            .server_message
+            .as_deref()
+            .is_some_and(|m| m.trim() == "Geolocation required")
+}
 
 /// The age past which a session may be closed by its user's next login anywhere: the
 /// default of the namespace's `loginExpiration`.
@@ -86,7 +101,13 @@ pub fn run(cli: &Cli) -> Result<Report> {
         Command::VerifyOtp(verify) => {
             let code = read_code(&verify.code)?;
             let who = maybe_identifier(&verify.recipient);
-            verify_otp(&config, who.as_ref(), &code, targets(verify))
+            verify_otp(
+                &config,
+                who.as_ref(),
+                &code,
+                targets(verify),
+                verify.geolocation,
+            )
         }
         Command::Status(args) => status(&config, args),
         Command::Token => token(&config),
@@ -176,6 +197,7 @@ pub fn verify_otp(
     who: Option<&Identifier>,
     code: &str,
     targets: SaveTargets,
+    geolocation: Option<Geolocation>,
 ) -> Result<Report> {
     let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host), DirAccess::ReadWrite)?;
@@ -190,9 +212,14 @@ pub fn verify_otp(
     // Whoever edited pending-otp, the person sees whose code was tried, failed or not.
     let masked = remembered.then(|| mask(&who));
     let session = call(&mut sandbox, |s| {
-        s.verify_otp(&host.url, Some(&who), code, Some(&label))
+        s.verify_otp(&host.url, &who, code, Some(&label), geolocation)
     })
     .map_err(|err| match (&masked, err.downcast::<Failure>()) {
+        (_, Ok(failure)) if geolocation_required(&failure) => {
+            Failure::of_kind(failure.exit, failure.kind, GEOLOCATION_NEEDED)
+                .with_server_message(failure.server_message)
+                .into()
+        }
         (Some(masked), Ok(mut failure)) => {
             failure.message = format!(
                 "{} (the pending request's code, sent to {masked})",
@@ -887,7 +914,7 @@ fn demo(cli: &Cli) -> Result<Report> {
         .context("the built-in server issued no code")?;
     step(
         "verify-otp --otp-stdin   (the built-in server hands the code over)".into(),
-        verify_otp(&config, None, &code, SaveTargets::all())?,
+        verify_otp(&config, None, &code, SaveTargets::all(), None)?,
     );
     if !config.json {
         for file in [".env", "credentials"] {

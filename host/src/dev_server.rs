@@ -34,6 +34,9 @@ pub struct DevServerConfig {
     pub whatsapp_otp: bool,
     pub users: Vec<DevUser>,
     pub code_lifetime: Duration,
+    /// As a namespace with `trackUserGeolocation`: verify-otp without a location fails
+    /// with `Geolocation required`, after the code was used up.
+    pub require_geolocation: bool,
     /// Print each code on stderr (the dev-server command); tests read them through
     /// [`DevServer::code_for`] instead.
     pub announce_codes: bool,
@@ -52,6 +55,7 @@ impl Default for DevServerConfig {
                 phone: "+5511999999999".into(),
             }],
             code_lifetime: Duration::from_secs(5 * 60),
+            require_geolocation: false,
             announce_codes: false,
         }
     }
@@ -414,6 +418,14 @@ fn verify_otp(config: &DevServerConfig, state: &mut State, body: &str) -> (u16, 
     state.pending.remove(&identifier);
     let token = new_token();
     state.sessions.insert(token.clone(), user);
+    // As Konecty: the code is used up and a session made before the location is checked.
+    let located = body.get("geolocation").is_some_and(|g| {
+        g.get("longitude").is_some_and(Value::is_number)
+            && g.get("latitude").is_some_and(Value::is_number)
+    });
+    if config.require_geolocation && !located {
+        return failure(400, "Geolocation required");
+    }
     (
         200,
         json!({ "success": true, "logged": true, "authId": token, "user": user_json(&config.users[user]) }),

@@ -50,6 +50,12 @@ impl Failure {
         Failure::of_kind(exit, kind, message)
     }
 
+    /// The same failure with the server's own words attached.
+    pub fn with_server_message(mut self, server_message: Option<String>) -> Self {
+        self.server_message = server_message;
+        self
+    }
+
     pub fn of_kind(exit: Exit, kind: &'static str, message: impl Into<String>) -> Self {
         Failure {
             exit,

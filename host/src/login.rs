@@ -8,8 +8,9 @@ use serde_json::json;
 
 use crate::cli::{Config, Host, LoginArgs};
 use crate::commands::{
-    Candidate, Report, TokenSource, attempt, call, client_label, files_are_editable,
-    logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save, sent_line,
+    Candidate, GEOLOCATION_NEEDED, Report, TokenSource, attempt, call, client_label,
+    files_are_editable, logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save,
+    sent_line,
 };
 use crate::credentials_dir::DirAccess;
 use crate::exit::{Exit, Failure, one_line, wait_hint};
@@ -86,7 +87,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
             continue;
         }
         let verified = attempt(&mut sandbox, |s| {
-            s.verify_otp(&host.url, Some(&who), &answer, Some(&label))
+            s.verify_otp(&host.url, &who, &answer, Some(&label), args.geolocation)
         })?;
         match verified {
             Ok(session) => {
@@ -97,6 +98,13 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
             }
             Err(ApiError::Rejected(reply)) => {
                 let message = reply.message.as_deref().unwrap_or("");
+                if message.trim() == "Geolocation required" {
+                    return Err(
+                        Failure::of_kind(Exit::Refused, "rejected", GEOLOCATION_NEEDED)
+                            .with_server_message(reply.message.clone())
+                            .into(),
+                    );
+                }
                 if message.starts_with("Invalid OTP code") && !message.contains("format") {
                     wrong += 1;
                     let left = TRIES.saturating_sub(wrong);

@@ -92,10 +92,19 @@ struct VerifyOtp {
     email: Option<String>,
     /// The phone the code was sent to; may be left out after request_otp (remembered an hour).
     phone: Option<String>,
+    /// The device's location, for namespaces that require it (the error says when).
+    geolocation: Option<Location>,
     /// Write ~/.konecty/.env (default true).
     save_env: Option<bool>,
     /// Write ~/.konecty/credentials (default true).
     save_credentials: Option<bool>,
+}
+
+/// Degrees: latitude from -90 to 90, longitude from -180 to 180.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct Location {
+    latitude: f64,
+    longitude: f64,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -160,9 +169,17 @@ impl McpServer {
         if args.save_credentials.unwrap_or(true) {
             targets |= SaveTargets::CREDENTIALS_FILE;
         }
+        let geolocation = match args
+            .geolocation
+            .map(|g| crate::cli::parse_geolocation(&format!("{},{}", g.latitude, g.longitude)))
+            .transpose()
+        {
+            Ok(geolocation) => geolocation,
+            Err(why) => return failed(&Failure::of_kind(Exit::Usage, "invalid-input", why)),
+        };
         let code = args.code;
         self.run(args.host, move |config| {
-            commands::verify_otp(config, who.as_ref(), &code, targets)
+            commands::verify_otp(config, who.as_ref(), &code, targets, geolocation)
         })
         .await
     }

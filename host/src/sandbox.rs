@@ -24,9 +24,9 @@ use crate::policy::{HttpPolicy, Incident, Limits, Origin};
 wasmtime::component::bindgen!({ world: "session", path: "../wit" });
 
 pub use konecty::session::types::{
-    Channel, ClientLabel, CodeRequest, CredentialFile, Error as ApiError, Identifier, LoginMethods,
-    LogoutOutcome, OtpSent, SaveTargets, ServerReply, Session as ApiSession, SessionCheck,
-    StoredSession,
+    Channel, ClientLabel, CodeRequest, CredentialFile, Error as ApiError, Geolocation, Identifier,
+    LoginMethods, LogoutOutcome, OtpSent, SaveTargets, ServerReply, Session as ApiSession,
+    SessionCheck, StoredSession,
 };
 
 include!(concat!(env!("OUT_DIR"), "/guest_component.rs"));
@@ -401,14 +401,20 @@ impl Sandbox {
     pub fn verify_otp(
         &mut self,
         host: &str,
-        who: Option<&Identifier>,
+        who: &Identifier,
         code: &str,
         label: Option<&ClientLabel>,
+        geolocation: Option<Geolocation>,
     ) -> Result<Result<ApiSession, ApiError>> {
         self.guarded(|store, instance| {
-            instance
-                .konecty_session_api()
-                .call_verify_otp(store, host, who, code, label)
+            instance.konecty_session_api().call_verify_otp(
+                store,
+                host,
+                who,
+                code,
+                label,
+                geolocation,
+            )
         })
     }
 

@@ -143,3 +143,76 @@ fn every_request_says_which_program_sends_it() {
         );
     }
 }
+
+#[test]
+fn a_namespace_that_wants_the_location_gets_it_and_is_explained_when_it_was_missing() {
+    let server = konecty_with(DevServerConfig {
+        require_geolocation: true,
+        ..DevServerConfig::default()
+    });
+    let home = Home::new();
+    let url = server.url();
+    // Without it: the server used the code up, and the line says so and what to do.
+    let code = home.request_code(&server);
+    home.run_with(
+        &["--host", &url, "verify-otp", "--otp-stdin"],
+        Some(&code),
+        &[],
+    )
+    .expect(REFUSED)
+    .says("the server has used the code up: request a new code, then verify with --geolocation")
+    .one_error_line();
+    assert!(
+        server.code_for(EMAIL).is_none(),
+        "the fake server consumed the code, as Konecty does"
+    );
+    // Out of range: refused before anything is sent.
+    let sent = server.requests().len();
+    for bad in ["91,0", "0,-181", "north,east", "1"] {
+        home.run_with(
+            &[
+                "--host",
+                &url,
+                "verify-otp",
+                "--otp-stdin",
+                &format!("--geolocation={bad}"),
+            ],
+            Some("123456"),
+            &[],
+        )
+        .expect(USAGE)
+        .says("LAT,LON");
+    }
+    assert_eq!(
+        server.requests().len(),
+        sent,
+        "nothing may be sent for a bad location"
+    );
+    // With it, sent as {"longitude", "latitude"}.
+    let code = home.request_code(&server);
+    home.run_with(
+        &[
+            "--host",
+            &url,
+            "verify-otp",
+            "--otp-stdin",
+            "--geolocation",
+            "-23.55,-46.63",
+        ],
+        Some(&code),
+        &[],
+    )
+    .expect(OK);
+    let verify = server
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.path == "/api/auth/verify-otp")
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&verify.body).unwrap();
+    assert_eq!(
+        body["geolocation"],
+        serde_json::json!({"longitude": -46.63, "latitude": -23.55}),
+        "{body}"
+    );
+}

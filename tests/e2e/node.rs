@@ -123,17 +123,29 @@ fn under_node_with_jco_the_component_logs_in_and_writes_what_our_binary_writes()
     let code = server.code_for(EMAIL).expect("the server issued a code");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     assert_eq!(
-        node.call("verifyOtp", json!([host, null, wrong, null])),
+        node.call(
+            "verifyOtp",
+            json!([host, {"tag": "email", "val": EMAIL}, wrong, null, null])
+        ),
         json!({"err": {"tag": "rejected", "val": {
             "status": 400, "message": "Invalid OTP code", "retryAfter": null
         }}}),
         "a wrong code"
     );
     let label = json!({"source": "konecty-session-jco-test", "fingerprint": null});
-    // No identifier: the component takes it from the request it remembered.
+    // The recipient of the request it remembered, as the binary does it.
+    let pending = ok("pendingRequest", node.call("pendingRequest", json!([host])));
+    assert_eq!(
+        pending["recipient"],
+        json!({"tag": "email", "val": EMAIL}),
+        "{pending}"
+    );
     let session = ok(
         "verifyOtp",
-        node.call("verifyOtp", json!([host, null, code, label])),
+        node.call(
+            "verifyOtp",
+            json!([host, pending["recipient"], code, label, null]),
+        ),
     );
     let token = session["token"].as_str().unwrap().to_string();
     assert_eq!(

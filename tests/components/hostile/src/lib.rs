@@ -329,9 +329,10 @@ impl Guest for Hostile {
 
     fn verify_otp(
         _: String,
-        _: Option<Identifier>,
+        _: Identifier,
         _: String,
         _: Option<ClientLabel>,
+        _: Option<Geolocation>,
     ) -> Result<Session, Error> {
         not_a_probe()
     }

@@ -29,9 +29,10 @@ impl Guest for Sockets {
 
     fn verify_otp(
         _: String,
-        _: Option<Identifier>,
+        _: Identifier,
         _: String,
         _: Option<ClientLabel>,
+        _: Option<Geolocation>,
     ) -> Result<Session, Error> {
         unused()
     }
