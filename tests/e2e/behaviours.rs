@@ -11,14 +11,11 @@ use crate::support::*;
 /// Moves the pending request for `EMAIL` back by `by`, as if it had been made earlier.
 fn age_pending_request(home: &Home, by: Duration) {
     let earlier = humantime::format_rfc3339_seconds(SystemTime::now() - by).to_string();
-    let text: String = home
-        .read("pending-otp")
-        .lines()
-        .map(|line| match line.starts_with("requestedAt") {
-            true => format!("requestedAt = {earlier}\n"),
-            false => format!("{line}\n"),
-        })
-        .collect();
+    let text = with_line(
+        &home.read("pending-otp"),
+        "requestedAt",
+        &format!("requestedAt = {earlier}"),
+    );
     home.write("pending-otp", &text);
 }
 
@@ -74,14 +71,11 @@ fn a_session_older_than_a_day_is_said_to_be_closable_by_the_next_login() {
         SystemTime::now() - Duration::from_secs(2 * 24 * 60 * 60),
     )
     .to_string();
-    let credentials: String = home
-        .read("credentials")
-        .lines()
-        .map(|line| match line.starts_with("issuedAt") {
-            true => format!("issuedAt = {two_days_ago}\n"),
-            false => format!("{line}\n"),
-        })
-        .collect();
+    let credentials = with_line(
+        &home.read("credentials"),
+        "issuedAt",
+        &format!("issuedAt = {two_days_ago}"),
+    );
     home.write("credentials", &credentials);
     home.write(".env", ""); // the token from credentials, which carries issuedAt
     home.run(&["--host", &server.url(), "status"])

@@ -698,14 +698,11 @@ fn an_unrecorded_token_is_bound_only_to_a_host_the_user_named() {
     home.login(&real);
     // A token another tool wrote: not in the record.
     std::fs::remove_dir_all(home.root().join(".local/state")).unwrap();
-    let env = home.read(".env");
-    let steered: String = env
-        .lines()
-        .map(|l| match l.starts_with("KONECTY_URL=") {
-            true => format!("KONECTY_URL={}\n", attacker.url()),
-            false => format!("{l}\n"),
-        })
-        .collect();
+    let steered = with_line(
+        &home.read(".env"),
+        "KONECTY_URL=",
+        &format!("KONECTY_URL={}", attacker.url()),
+    );
     home.write(".env", &steered);
     // The files name the attacker: the unrecorded token goes there (the documented limit),
     // but the attacker's yes does not make it the token's issuer.

@@ -228,6 +228,17 @@ pub fn times_hidden(text: &str) -> String {
         .collect()
 }
 
+/// `text` with every line that starts with `prefix` replaced by `line` (files edited by hand
+/// in tests: a time moved back, a URL steered elsewhere).
+pub fn with_line(text: &str, prefix: &str, line: &str) -> String {
+    text.lines()
+        .map(|old| match old.starts_with(prefix) {
+            true => format!("{line}\n"),
+            false => format!("{old}\n"),
+        })
+        .collect()
+}
+
 /// The `KONECTY_TOKEN` value of a `.env` text.
 pub fn token_in(env: &str) -> String {
     env.lines()
