@@ -23,7 +23,7 @@ use crate::policy::{Incident, Limits};
 use crate::present::{self, mask, mask_email};
 use crate::sandbox::{
     ApiError, ApiSession, Channel, ClientLabel, ComponentSource, CredentialFile, Geolocation,
-    Grant, Identifier, OtpSent, Runtime, Sandbox, SaveTargets,
+    Grant, Identifier, OtpSent, Runtime, Sandbox, SaveTargets, StoredSession,
 };
 
 /// What a command has to say: `text` for people, `json` for `--json`.
@@ -472,7 +472,14 @@ fn candidates(
         });
     }
     for stored in call(sandbox, |s| s.read_sessions(&host.url))? {
-        found.push(Candidate {
+        found.push(Candidate::from(stored));
+    }
+    Ok(found)
+}
+
+impl From<StoredSession> for Candidate {
+    fn from(stored: StoredSession) -> Candidate {
+        Candidate {
             source: match stored.file {
                 CredentialFile::EnvFile => TokenSource::EnvFile,
                 CredentialFile::CredentialsFile => TokenSource::Credentials,
@@ -480,9 +487,8 @@ fn candidates(
             token: stored.token,
             user_id: stored.user_id,
             issued_at: stored.issued_at,
-        });
+        }
     }
-    Ok(found)
 }
 
 pub fn status(config: &Config, args: &StatusArgs) -> Result<Report> {

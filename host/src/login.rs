@@ -8,16 +8,13 @@ use serde_json::json;
 
 use crate::cli::{Config, Host, LoginArgs};
 use crate::commands::{
-    Candidate, GEOLOCATION_NEEDED, Report, TokenSource, attempt, call, client_label,
-    files_are_editable, logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save,
-    sent_line,
+    Candidate, GEOLOCATION_NEEDED, Report, attempt, call, client_label, files_are_editable,
+    logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save, sent_line,
 };
 use crate::credentials_dir::DirAccess;
 use crate::exit::{Exit, Failure, one_line, wait_hint};
 use crate::present;
-use crate::sandbox::{
-    ApiError, CredentialFile, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets,
-};
+use crate::sandbox::{ApiError, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets};
 
 /// Wrong codes the server accepts before it wants a new one.
 const TRIES: u32 = 3;
@@ -133,16 +130,7 @@ fn still_logged_in(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Resul
         return Ok(None);
     };
     // A token another host issued is not sent here: this login replaces it.
-    let candidate = Candidate {
-        source: match first.file {
-            CredentialFile::EnvFile => TokenSource::EnvFile,
-            CredentialFile::CredentialsFile => TokenSource::Credentials,
-        },
-        token: first.token.clone(),
-        user_id: None,
-        issued_at: None,
-    };
-    if refuse_if_issued_elsewhere(config, host, &candidate).is_err() {
+    if refuse_if_issued_elsewhere(config, host, &Candidate::from(first.clone())).is_err() {
         return Ok(None);
     }
     // A token the server cannot check now is no reason to stop a login.
