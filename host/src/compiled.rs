@@ -22,25 +22,8 @@ const MAGIC: &[u8; 8] = b"KSCWASM1";
 /// Where a component came from this time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loaded {
-    /// Compiled by build.rs and embedded in this binary.
-    Precompiled,
     FromCache,
     Compiled,
-}
-
-/// The embedded component: as build.rs compiled it when the running engine accepts that
-/// (same wasmtime, settings and CPU features), else from the cache or compiled.
-pub fn load_embedded(engine: &Engine, cache: Option<&Path>) -> Result<(Component, Loaded)> {
-    use crate::sandbox::{GUEST_COMPONENT, GUEST_PRECOMPILED};
-    if Engine::detect_precompiled(GUEST_PRECOMPILED) == Some(wasmtime::Precompiled::Component) {
-        // SAFETY: build.rs made these bytes from GUEST_COMPONENT with an engine configured
-        // by the same `engine_config`, and they are part of this binary; wasmtime checks
-        // their compatibility header against the running engine and refuses a mismatch.
-        if let Ok(component) = unsafe { Component::deserialize(engine, GUEST_PRECOMPILED) } {
-            return Ok((component, Loaded::Precompiled));
-        }
-    }
-    load(engine, GUEST_COMPONENT, cache)
 }
 
 /// `$XDG_CACHE_HOME/konecty-session`, else `~/.cache/konecty-session` (as the XDG base
@@ -149,14 +132,6 @@ mod tests {
         fs::read_dir(dir)
             .map(|list| list.map(|e| e.unwrap().path()).collect())
             .unwrap_or_default()
-    }
-
-    #[test]
-    fn the_embedded_component_needs_no_compiling() {
-        let cache = tempfile::tempdir().unwrap();
-        let (_, loaded) = load_embedded(&engine().unwrap(), Some(cache.path())).unwrap();
-        assert_eq!(loaded, Loaded::Precompiled);
-        assert!(entries(cache.path()).is_empty(), "nothing is cached for it");
     }
 
     #[test]

@@ -224,7 +224,7 @@ impl Runtime {
         let engine = engine()?;
         tick_epochs(&engine);
         let component = match source {
-            ComponentSource::Embedded => compiled::load_embedded(&engine, cache)
+            ComponentSource::Embedded => compiled::load(&engine, GUEST_COMPONENT, cache)
                 .map(|(component, _)| component)
                 .context("cannot load the embedded component")?,
             ComponentSource::File(path) => load_file(&engine, path, cache).map_err(|e| {
