@@ -8,7 +8,7 @@
 
 use anyhow::{Context, Result};
 use konecty_session::dev_server::{DevServer, DevServerConfig};
-use konecty_session::{ComponentSource, Failure, Grant, Identifier, Runtime, SaveTargets};
+use konecty_session::{ComponentSource, Grant, Identifier, Runtime, SaveTargets};
 
 fn main() -> Result<()> {
     let server = DevServer::start(DevServerConfig::default())?;
@@ -23,19 +23,14 @@ fn main() -> Result<()> {
     // One grant for the flow: this directory, and HTTP to this origin only.
     let grant = || Grant::new(&dir, Some(&host));
 
-    // Every function returns Result<Result<T, ApiError>>: the outer error is the host's
-    // (a denied request, a limit), the inner one the component's typed error.
-    let methods = runtime
-        .sandbox(grant()?)?
-        .login_options(&host)?
-        .map_err(Failure::from)?;
+    // Every function returns Result<T, konecty_session::Error>: the error says whether the
+    // host refused (and why), the component failed (its typed error), or the call was
+    // stopped (a limit).
+    let methods = runtime.sandbox(grant()?)?.login_options(&host)?;
     println!("login options: {methods:?}");
 
     let who = Identifier::Email("dev@example.com".into());
-    let sent = runtime
-        .sandbox(grant()?)?
-        .request_otp(&host, &who)?
-        .map_err(Failure::from)?;
+    let sent = runtime.sandbox(grant()?)?.request_otp(&host, &who)?;
     println!("code sent by {:?}", sent.channel);
 
     // The dev server tells its codes to the program that runs it; a real user reads mail.
@@ -43,15 +38,11 @@ fn main() -> Result<()> {
         .code_for("dev@example.com")
         .context("the dev server sent no code")?;
     let mut sandbox = runtime.sandbox(grant()?)?;
-    let session = sandbox
-        .verify_otp(&host, &who, &code, None, None)?
-        .map_err(Failure::from)?;
-    sandbox
-        .save_session(
-            &session,
-            SaveTargets::ENV_FILE | SaveTargets::CREDENTIALS_FILE,
-        )?
-        .map_err(Failure::from)?;
+    let session = sandbox.verify_otp(&host, &who, &code, None, None)?;
+    sandbox.save_session(
+        &session,
+        SaveTargets::ENV_FILE | SaveTargets::CREDENTIALS_FILE,
+    )?;
     println!(
         "logged in as {} ({})",
         session.name.as_deref().unwrap_or("?"),
@@ -61,8 +52,7 @@ fn main() -> Result<()> {
     // Reading back needs no network: a grant without an origin.
     let stored = runtime
         .sandbox(Grant::new(&dir, None)?)?
-        .read_sessions(&host)?
-        .map_err(Failure::from)?;
+        .read_sessions(&host)?;
     for found in &stored {
         println!("stored for {} in {:?}", found.host, found.file);
     }

@@ -225,7 +225,7 @@ fn snapshot_at_most(dir: &Path, limit: usize) -> Result<Snapshot, String> {
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot list the directory: {e}"))?;
-        if entry.file_name() == crate::credentials_dir::LOCK_FILE {
+        if entry.file_name() == crate::files::credentials_dir::LOCK_FILE {
             continue;
         }
         if files.len() == limit {

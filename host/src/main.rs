@@ -1,9 +1,15 @@
+//! `konecty-session`: arguments parsed into a configuration, one command run, its result or
+//! its error printed once.
+
 use std::io::Write;
 use std::process::ExitCode;
 
+mod cli;
+
 use clap::Parser as _;
-use konecty_session::cli::{Cli, Command};
-use konecty_session::exit::{Exit, Failure};
+
+use crate::cli::args::{Cli, Command};
+use crate::cli::exit::{Exit, Failure, Kind};
 
 fn main() -> ExitCode {
     // Before any secret is read: the token and the code never reach a core file.
@@ -40,13 +46,13 @@ fn parse() -> anyhow::Result<Option<Cli>> {
             let first = rendered.lines().next().unwrap_or("invalid usage");
             let message = first.strip_prefix("error: ").unwrap_or(first);
             let message = format!("{message} (see --help)");
-            Err(Failure::of_kind(Exit::Usage, "usage", message).into())
+            Err(Failure::new(Kind::Usage, message).into())
         }
     }
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let report = konecty_session::commands::run(cli)?;
+    let report = cli::commands::run(cli)?;
     let mut stdout = std::io::stdout().lock();
     if cli.json {
         if !report.json.is_null() {
@@ -63,5 +69,5 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 fn fail(err: &anyhow::Error, json: bool) -> ExitCode {
     let failure = Failure::of(err);
     failure.print(json);
-    failure.exit.into()
+    failure.exit().into()
 }

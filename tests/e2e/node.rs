@@ -39,7 +39,7 @@ fn under_node_with_jco_the_component_logs_in_and_writes_what_our_binary_writes()
     let host = server.url();
     let work = tempfile::tempdir().unwrap();
     let wasm = work.path().join("konecty_session_guest.wasm");
-    std::fs::write(&wasm, konecty_session::sandbox::GUEST_COMPONENT).unwrap();
+    std::fs::write(&wasm, konecty_session::sandbox::bindings::GUEST_COMPONENT).unwrap();
     let transpiled = work.path().join("transpiled");
     let dir = work.path().join("konecty");
     std::fs::create_dir(&dir).unwrap();

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::sandbox::{
+use crate::sandbox::bindings::{
     ApiError, ApiSession, CodeRequest, Identifier, LoginMethods, LogoutOutcome, OtpSent,
     ServerReply, SessionCheck, StoredSession,
 };

@@ -11,7 +11,7 @@ use std::fmt;
 use http::{HeaderValue, Uri};
 use hyper_util::client::proxy::matcher::Matcher;
 
-use crate::policy::Origin;
+use crate::network::origin::Origin;
 
 /// Port of a proxy URL that names none (curl's default).
 const DEFAULT_PROXY_PORT: u16 = 1080;

@@ -126,7 +126,8 @@ fn write_entry(component: &Component, dir: &Path, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::{GUEST_COMPONENT, engine};
+    use crate::sandbox::bindings::GUEST_COMPONENT;
+    use crate::sandbox::engine::engine;
 
     fn entries(dir: &Path) -> Vec<PathBuf> {
         fs::read_dir(dir)

@@ -2,15 +2,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cli::ShellSyntax;
-use crate::sandbox::Identifier;
+use crate::cli::args::ShellSyntax;
+use konecty_session::Identifier;
 
 /// `d***@example.com`: enough to recognise the address, not enough to harvest it.
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
-            crate::sanitize::printable(&format!("{first}***@{domain}"), 120)
+            konecty_session::sanitize::printable(&format!("{first}***@{domain}"), 120)
         }
         None => "***".to_string(),
     }
@@ -27,7 +27,7 @@ pub fn mask_phone(phone: &str) -> String {
     let middle = chars.len() - head - tail;
     let head: String = chars[..head].iter().collect();
     let tail: String = chars[chars.len() - tail..].iter().collect();
-    crate::sanitize::printable(&format!("{head}{}{tail}", "*".repeat(middle)), 40)
+    konecty_session::sanitize::printable(&format!("{head}{}{tail}", "*".repeat(middle)), 40)
 }
 
 /// The recipient masked; what is left of it comes from outside, so it is made printable.

@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::cli::HostSource;
-
 /// The files the component writes; the host tightens their modes after every call.
 const FILES: [&str; 3] = [".env", "credentials", "pending-otp"];
 
@@ -180,10 +178,19 @@ pub fn tighten_files(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Which file named the stored default host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredIn {
+    /// `KONECTY_URL` in `.env`.
+    EnvFile,
+    /// `host` in the `[default]` section of `credentials`.
+    Credentials,
+}
+
 /// The host of the stored default session: `KONECTY_URL` in `.env`, else `host` in the
 /// `[default]` section of `credentials`. The host reads this itself, so that a component
 /// never chooses the origin it is granted.
-pub fn stored_default_host(dir: &Path) -> Result<Option<(String, HostSource)>> {
+pub fn stored_default_host(dir: &Path) -> Result<Option<(String, StoredIn)>> {
     let from_env = read_own(&dir.join(".env"))?.and_then(|text| {
         text.lines().find_map(|line| {
             let line = line.trim_start();
@@ -209,12 +216,12 @@ pub fn stored_default_host(dir: &Path) -> Result<Option<(String, HostSource)>> {
         })
     };
     if let Some(host) = from_env.filter(|h| !h.is_empty()) {
-        return Ok(Some((host, HostSource::EnvFile)));
+        return Ok(Some((host, StoredIn::EnvFile)));
     }
     Ok(read_own(&dir.join("credentials"))?
         .and_then(from_credentials)
         .filter(|h| !h.is_empty())
-        .map(|host| (host, HostSource::Credentials)))
+        .map(|host| (host, StoredIn::Credentials)))
 }
 
 fn unquote(value: &str) -> &str {
@@ -416,7 +423,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             stored_default_host(dir.path()).unwrap(),
-            Some(("https://d".to_string(), HostSource::Credentials))
+            Some(("https://d".to_string(), StoredIn::Credentials))
         );
         fs::write(
             dir.path().join(".env"),
@@ -425,7 +432,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             stored_default_host(dir.path()).unwrap(),
-            Some(("https://e".to_string(), HostSource::EnvFile))
+            Some(("https://e".to_string(), StoredIn::EnvFile))
         );
     }
 }

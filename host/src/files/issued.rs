@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::credentials_dir::read_own;
-use crate::policy::Origin;
+use crate::files::credentials_dir::read_own;
+use crate::network::origin::Origin;
 
 const FILE_NAME: &str = "issued-tokens";
 /// Held (flock) while a run appends or compacts.

@@ -6,15 +6,17 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::Result;
 use serde_json::json;
 
-use crate::cli::{Config, Host, LoginArgs};
-use crate::commands::{
-    Candidate, GEOLOCATION_NEEDED, Report, attempt, call, client_label, files_are_editable,
-    logged_in_line, maybe_identifier, open, refuse_if_issued_elsewhere, save, sent_line,
+use crate::cli::args::{Config, Host, LoginArgs};
+use crate::cli::exit::{Exit, Failure, Kind, one_line, wait_hint};
+use crate::cli::inputs::maybe_identifier;
+use crate::cli::present;
+use crate::cli::report::{GEOLOCATION_NEEDED, Report, logged_in_line, sent_line};
+use crate::cli::session::{
+    Candidate, attempt, call, client_label, files_are_editable, open, refuse_if_issued_elsewhere,
+    save,
 };
-use crate::credentials_dir::DirAccess;
-use crate::exit::{Exit, Failure, one_line, wait_hint};
-use crate::present;
-use crate::sandbox::{ApiError, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets};
+use konecty_session::files::credentials_dir::DirAccess;
+use konecty_session::{ApiError, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets};
 
 /// Wrong codes the server accepts before it wants a new one.
 const TRIES: u32 = 3;
@@ -29,9 +31,8 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
                 return Ok(report);
             }
         }
-        return Err(Failure::of_kind(
-            Exit::Usage,
-            "usage",
+        return Err(Failure::new(
+            Kind::Usage,
             "login asks for the code at a terminal, and there is none: use the two steps \
              instead: request-otp --email EMAIL, then verify-otp --otp-stdin",
         )
@@ -96,11 +97,9 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
             Err(ApiError::Rejected(reply)) => {
                 let message = reply.message.as_deref().unwrap_or("");
                 if message.trim() == "Geolocation required" {
-                    return Err(
-                        Failure::of_kind(Exit::Refused, "rejected", GEOLOCATION_NEEDED)
-                            .with_server_message(reply.message.clone())
-                            .into(),
-                    );
+                    return Err(Failure::new(Kind::Rejected, GEOLOCATION_NEEDED)
+                        .with_server_message(reply.message.clone())
+                        .into());
                 }
                 if message.starts_with("Invalid OTP code") && !message.contains("format") {
                     wrong += 1;
@@ -199,7 +198,7 @@ fn ask_and_send(
 }
 
 fn no_answer(what: &str) -> anyhow::Error {
-    Failure::of_kind(Exit::Usage, "usage", format!("no {what} entered")).into()
+    Failure::new(Kind::Usage, format!("no {what} entered")).into()
 }
 
 /// Questions on stderr, answers from stdin (a terminal).
@@ -216,7 +215,10 @@ impl Terminal {
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-            Failure::new(Exit::Usage, format!("cannot read from the terminal: {e}"))
+            Failure::new(
+                Kind::InvalidInput,
+                format!("cannot read from the terminal: {e}"),
+            )
         })?;
         Ok((read > 0).then(|| line.trim().to_string()))
     }

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::proxy::ProxyRules;
-use crate::trust::Trust;
+use crate::network::proxy::ProxyRules;
+use crate::network::trust::Trust;
 
 /// Names pinned to addresses by `--resolve`, lower-cased.
 pub type Overrides = Arc<[(String, IpAddr)]>;

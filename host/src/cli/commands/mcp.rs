@@ -18,10 +18,11 @@ use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConf
 use rmcp::{ServerHandler, ServiceExt, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 
-use crate::cli::{Config, Host, HostSource, StatusArgs};
-use crate::commands::{self, Report};
-use crate::exit::{Exit, Failure};
-use crate::sandbox::{Identifier, SaveTargets};
+use crate::cli::args::{Config, Host, HostSource, StatusArgs};
+use crate::cli::commands::{login_options, logout, request_otp, status, token, verify_otp};
+use crate::cli::exit::{Exit, Failure, Kind};
+use crate::cli::report::Report;
+use konecty_session::{Identifier, SaveTargets};
 
 const INSTRUCTIONS: &str = "\
 Konecty login by one-time code (OTP), run in a sandbox. To log in: call request_otp with the \
@@ -134,7 +135,7 @@ impl McpServer {
                           no code login is possible."
     )]
     async fn login_options(&self, Parameters(args): Parameters<HostOnly>) -> CallToolResult {
-        self.run(args.host, commands::login_options).await
+        self.run(args.host, login_options::login_options).await
     }
 
     #[tool(
@@ -148,8 +149,10 @@ impl McpServer {
             Ok(None) => return failed(&usage("give email or phone")),
             Err(failure) => return failed(&failure),
         };
-        self.run(args.host, move |config| commands::request_otp(config, &who))
-            .await
+        self.run(args.host, move |config| {
+            request_otp::request_otp(config, &who)
+        })
+        .await
     }
 
     #[tool(
@@ -171,15 +174,17 @@ impl McpServer {
         }
         let geolocation = match args
             .geolocation
-            .map(|g| crate::cli::parse_geolocation(&format!("{},{}", g.latitude, g.longitude)))
+            .map(|g| {
+                crate::cli::args::parse_geolocation(&format!("{},{}", g.latitude, g.longitude))
+            })
             .transpose()
         {
             Ok(geolocation) => geolocation,
-            Err(why) => return failed(&Failure::of_kind(Exit::Usage, "invalid-input", why)),
+            Err(why) => return failed(&Failure::new(Kind::InvalidInput, why)),
         };
         let code = args.code;
         self.run(args.host, move |config| {
-            commands::verify_otp(config, who.as_ref(), &code, targets, geolocation)
+            verify_otp::verify_otp(config, who.as_ref(), &code, targets, geolocation)
         })
         .await
     }
@@ -194,7 +199,7 @@ impl McpServer {
             offline: args.offline.unwrap_or(false),
             token_stdin: false,
         };
-        self.run(args.host, move |config| commands::status(config, &status))
+        self.run(args.host, move |config| status::status(config, &status))
             .await
     }
 
@@ -203,7 +208,7 @@ impl McpServer {
                           from the credential files."
     )]
     async fn logout(&self, Parameters(args): Parameters<HostOnly>) -> CallToolResult {
-        self.run(args.host, commands::logout).await
+        self.run(args.host, logout::logout).await
     }
 
     #[tool(
@@ -211,7 +216,7 @@ impl McpServer {
                           for the token: other Konecty tools read it from ~/.konecty."
     )]
     async fn token(&self, Parameters(args): Parameters<HostOnly>) -> CallToolResult {
-        self.run(args.host, commands::token).await
+        self.run(args.host, token::token).await
     }
 }
 
@@ -248,7 +253,7 @@ impl McpServer {
             });
         if let Err(err) = started {
             return failed(&Failure::new(
-                Exit::Unavailable,
+                Kind::Fault,
                 format!("cannot start the call: {err}"),
             ));
         }
@@ -256,7 +261,7 @@ impl McpServer {
             Ok(Ok(report)) => CallToolResult::structured(report.json),
             Ok(Err(err)) => failed(&Failure::of(&err)),
             Err(_) => failed(&Failure::new(
-                Exit::Unavailable,
+                Kind::Fault,
                 "the call ended without an answer",
             )),
         }
@@ -293,7 +298,7 @@ fn recipient(email: Option<String>, phone: Option<String>) -> Result<Option<Iden
 }
 
 fn usage(message: &str) -> Failure {
-    Failure::of_kind(Exit::Usage, "usage", message)
+    Failure::new(Kind::Usage, message)
 }
 
 fn failed(failure: &Failure) -> CallToolResult {

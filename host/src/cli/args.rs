@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::audit::Observer;
-use crate::exit::{Exit, Failure};
-use crate::issued::IssuedTokens;
-use crate::network::Network;
-use crate::policy::{Limits, Origin};
-use crate::proxy::{ProxyRules, ProxySetting};
-use crate::sandbox::Geolocation;
-use crate::trust::Trust;
+use crate::cli::exit::{Failure, Kind};
+use konecty_session::Geolocation;
+use konecty_session::Network;
+use konecty_session::Trust;
+use konecty_session::audit::Observer;
+use konecty_session::files::credentials_dir::StoredIn;
+use konecty_session::files::issued::IssuedTokens;
+use konecty_session::{Limits, Origin};
+use konecty_session::{ProxyRules, ProxySetting};
 
 /// Base URL used when nothing else names one, as in Konecty's SDKs.
 pub const DEFAULT_HOST: &str = "http://localhost:3000";
@@ -388,6 +389,15 @@ impl HostSource {
     }
 }
 
+impl From<StoredIn> for HostSource {
+    fn from(stored_in: StoredIn) -> HostSource {
+        match stored_in {
+            StoredIn::EnvFile => HostSource::EnvFile,
+            StoredIn::Credentials => HostSource::Credentials,
+        }
+    }
+}
+
 /// Where the component runs and what it may reach, resolved from flags and environment.
 #[derive(Clone)]
 pub struct Config {
@@ -398,7 +408,6 @@ pub struct Config {
     pub explicit_dir: Option<PathBuf>,
     pub component: Option<PathBuf>,
     pub json: bool,
-    pub verbose: bool,
     /// KONECTY_TOKEN, when set and not empty.
     pub env_token: Option<String>,
     /// The record of which origin issued each token (none without a state directory).
@@ -420,7 +429,7 @@ pub struct Host {
 impl Host {
     pub fn parse(url: &str) -> Result<Host, Failure> {
         let origin = Origin::of_base_url(url)
-            .map_err(|why| Failure::new(Exit::Usage, format!("invalid host: {why}")))?;
+            .map_err(|why| Failure::new(Kind::InvalidInput, format!("invalid host: {why}")))?;
         Ok(Host {
             url: url.trim_end_matches('/').to_string(),
             origin,
@@ -478,11 +487,7 @@ fn private_network_from_env() -> Result<bool, Failure> {
     match env_var(NAME).map(|v| v.to_ascii_lowercase()).as_deref() {
         None | Some("0" | "false" | "no") => Ok(false),
         Some("1" | "true" | "yes") => Ok(true),
-        Some(_) => Err(Failure::of_kind(
-            Exit::Usage,
-            "usage",
-            format!("{NAME} must be 1 or 0"),
-        )),
+        Some(_) => Err(Failure::new(Kind::Usage, format!("{NAME} must be 1 or 0"))),
     }
 }
 
@@ -497,7 +502,7 @@ impl Config {
             (Some(flag), _) => Some((Host::parse(flag)?, HostSource::Flag)),
             (None, Some(env)) => Some((
                 Host::parse(&env).map_err(|f| {
-                    Failure::new(Exit::Usage, format!("KONECTY_URL: {}", f.message))
+                    Failure::new(Kind::InvalidInput, format!("KONECTY_URL: {}", f.message))
                 })?,
                 HostSource::Environment,
             )),
@@ -505,15 +510,15 @@ impl Config {
         };
         let dir = match &cli.dir {
             Some(dir) => dir.clone(),
-            None => crate::credentials_dir::default_dir()
-                .map_err(|e| Failure::new(Exit::Usage, format!("{e:#}")))?,
+            None => konecty_session::files::credentials_dir::default_dir()
+                .map_err(|e| Failure::new(Kind::InvalidInput, format!("{e:#}")))?,
         };
         let verbose = cli.verbose
             || env_var("KONECTY_LOG").is_some_and(|level| level.eq_ignore_ascii_case("debug"));
         let observer = Observer::new(verbose, cli.audit.as_deref())
-            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+            .map_err(|e| Failure::new(Kind::Storage, format!("{e:#}")))?;
         let request = Duration::from_secs(cli.timeout);
-        let usage = |error: String| Failure::of_kind(Exit::Usage, "usage", error);
+        let usage = |error: String| Failure::new(Kind::Usage, error);
         let proxy_setting = match (&cli.proxy, cli.no_proxy) {
             (Some(url), _) => ProxySetting::Url(url.clone()),
             (None, true) => ProxySetting::Direct,
@@ -532,7 +537,6 @@ impl Config {
             explicit_dir: cli.dir.clone(),
             component: cli.component.clone(),
             json: cli.json,
-            verbose,
             env_token: env_var("KONECTY_TOKEN"),
             issued: IssuedTokens::default_location(),
             limits: Limits {
@@ -558,21 +562,24 @@ impl Config {
         if let Some(given) = &self.given_host {
             return Ok(given.clone());
         }
-        let stored = crate::credentials_dir::stored_default_host(&self.dir)
-            .map_err(|e| Failure::new(Exit::Storage, format!("{e:#}")))?;
+        let stored = konecty_session::files::credentials_dir::stored_default_host(&self.dir)
+            .map_err(|e| Failure::new(Kind::Storage, format!("{e:#}")))?;
         match stored {
             // A broken stored URL is named, not silently replaced by another host.
-            Some((url, source)) => Host::parse(&url).map(|host| (host, source)).map_err(|f| {
-                Failure::new(
-                    Exit::Usage,
-                    format!(
-                        "{} in {}: {}",
-                        source.describe(),
-                        self.dir.display(),
-                        f.message
-                    ),
-                )
-            }),
+            Some((url, stored_in)) => {
+                let source = HostSource::from(stored_in);
+                Host::parse(&url).map(|host| (host, source)).map_err(|f| {
+                    Failure::new(
+                        Kind::InvalidInput,
+                        format!(
+                            "{} in {}: {}",
+                            source.describe(),
+                            self.dir.display(),
+                            f.message
+                        ),
+                    )
+                })
+            }
             None => {
                 let host = Host::parse(DEFAULT_HOST).expect("the default host is valid");
                 Ok((host, HostSource::BuiltIn))
@@ -587,16 +594,15 @@ impl Config {
             return Ok(());
         }
         if !self.allow_insecure_http {
-            return Err(Failure::of_kind(
-                Exit::Usage,
-                "usage",
+            return Err(Failure::new(
+                Kind::Usage,
                 format!(
                     "{} is not encrypted: use https://, or pass --allow-insecure-http",
                     host.url
                 ),
             ));
         }
-        crate::audit::stderr_line(&format!(
+        konecty_session::audit::stderr_line(&format!(
             "warning: {} is not encrypted: the code and the token cross the network in clear text",
             host.url
         ));

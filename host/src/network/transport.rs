@@ -20,12 +20,20 @@ use tokio::time::Sleep;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, WasiBody};
 
-use crate::addresses::{Restricted, restriction};
 use crate::audit::{RequestEvent, RequestOutcome};
-use crate::network::Network;
-use crate::policy::{Denial, Incident, Limits, Origin, Watch};
-use crate::proxy::Proxy;
-use crate::trust::{Trust, untrusted_reason};
+use crate::network::addresses::{Restricted, restriction};
+use crate::network::in_flight::Watch;
+use crate::network::incident::Incident;
+use crate::network::limits::Limits;
+use crate::network::origin::Denial;
+use crate::network::origin::Origin;
+use crate::network::proxy::Proxy;
+use crate::network::settings::Network;
+use crate::network::trust::{Trust, untrusted_reason};
+
+/// `konecty-session/<version>`: the User-Agent of every request, and the `source` the
+/// server records with a session.
+pub const USER_AGENT: &str = concat!("konecty-session/", env!("CARGO_PKG_VERSION"));
 
 /// How long a connection outlives the request deadline, so that the deadline is what ends it.
 const CONNECTION_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -73,7 +81,7 @@ pub async fn send(
     // component claims.
     request.headers_mut().insert(
         http::header::USER_AGENT,
-        http::HeaderValue::from_static(crate::USER_AGENT),
+        http::HeaderValue::from_static(USER_AGENT),
     );
 
     // Name lookup, connecting, the proxy's tunnel and the TLS handshake share one limit.

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use crate::sandbox::{ApiError, Channel, ServerReply};
+use konecty_session::network::incident::Incident;
+use konecty_session::{ApiError, Channel, Error as SandboxError, ServerReply};
 
 /// Every exit code the binary uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,28 +27,95 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// An error that knows its exit code and its kind (the WIT error case, or one of the
-/// host's own: `usage`, `not-logged-in`, `fault`). Anything else that reaches `main` is a
-/// `fault` and exits 3.
+/// What kind of failure it was: the JSON `kind` (the WIT error case, or one of the host's
+/// own) and the exit code, both decided here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The command line is wrong: arguments, flags, settings in the environment.
+    Usage,
+    /// A value given is not valid: an email, a phone, a code, a host, a component file.
+    InvalidInput,
+    /// No session is stored for the host.
+    NotLoggedIn,
+    /// The server refused: wrong or expired code, unknown user.
+    Rejected,
+    OtpNotEnabled,
+    RateLimited,
+    /// The server no longer accepts the session.
+    Unauthorized,
+    ServerError,
+    Network,
+    /// The sandbox refused what the component tried.
+    Denied,
+    BadResponse,
+    /// The server's certificate is not trusted.
+    Certificate,
+    /// The credential files could not be read or written.
+    Storage,
+    /// Anything else: a fault of the component or of this program.
+    Fault,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::InvalidInput => "invalid-input",
+            Kind::NotLoggedIn => "not-logged-in",
+            Kind::Rejected => "rejected",
+            Kind::OtpNotEnabled => "otp-not-enabled",
+            Kind::RateLimited => "rate-limited",
+            Kind::Unauthorized => "unauthorized",
+            Kind::ServerError => "server-error",
+            Kind::Network => "network",
+            Kind::Denied => "denied",
+            Kind::BadResponse => "bad-response",
+            Kind::Certificate => "certificate",
+            Kind::Storage => "storage",
+            Kind::Fault => "fault",
+        }
+    }
+
+    pub fn exit(self) -> Exit {
+        match self {
+            Kind::Usage | Kind::InvalidInput => Exit::Usage,
+            Kind::NotLoggedIn
+            | Kind::Rejected
+            | Kind::OtpNotEnabled
+            | Kind::RateLimited
+            | Kind::Unauthorized => Exit::Refused,
+            Kind::ServerError
+            | Kind::Network
+            | Kind::Denied
+            | Kind::BadResponse
+            | Kind::Certificate
+            | Kind::Fault => Exit::Unavailable,
+            Kind::Storage => Exit::Storage,
+        }
+    }
+}
+
+/// An error as the user sees it: its [`Kind`], one line, and the server's own words when it
+/// sent any. Anything else that reaches `main` is a `fault`.
 #[derive(Debug)]
 pub struct Failure {
-    pub exit: Exit,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub message: String,
     /// The server's own words, when it sent any.
     pub server_message: Option<String>,
 }
 
 impl Failure {
-    /// A failure of the host's own, its kind following from the exit code.
-    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        let kind = match exit {
-            Exit::Usage => "invalid-input",
-            Exit::Storage => "storage",
-            Exit::Refused => "rejected",
-            Exit::Success | Exit::Unavailable => "fault",
-        };
-        Failure::of_kind(exit, kind, message)
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+            server_message: None,
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        self.kind.exit()
     }
 
     /// The same failure with the server's own words attached.
@@ -56,29 +124,22 @@ impl Failure {
         self
     }
 
-    pub fn of_kind(exit: Exit, kind: &'static str, message: impl Into<String>) -> Self {
-        Failure {
-            exit,
-            kind,
-            message: message.into(),
-            server_message: None,
-        }
-    }
-
     /// Whatever error reached `main`, as a failure.
     pub fn of(err: &anyhow::Error) -> Failure {
         let message = one_line(&format!("{err:#}"));
-        match err.downcast_ref::<Failure>() {
-            Some(failure) => Failure {
+        if let Some(failure) = err.downcast_ref::<Failure>() {
+            return Failure {
                 message,
                 server_message: failure.server_message.clone(),
-                ..Failure::of_kind(failure.exit, failure.kind, "")
-            },
-            None => Failure::of_kind(Exit::Unavailable, "fault", message),
+                kind: failure.kind,
+            };
+        }
+        match err.downcast_ref::<SandboxError>() {
+            Some(error) => Failure::from(error.clone()),
+            None => Failure::new(Kind::Fault, message),
         }
     }
 
-    /// `{"error": {"kind", "message", "serverMessage"}}`.
     /// As `main` shows a failure: the JSON error object on stdout, else one line on stderr.
     /// A closed stream is no reason to panic.
     pub fn print(&self, json: bool) {
@@ -90,9 +151,10 @@ impl Failure {
         }
     }
 
+    /// `{"error": {"kind", "message", "serverMessage"}}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "error": {
-            "kind": self.kind,
+            "kind": self.kind.name(),
             "message": self.message,
             "serverMessage": self.server_message,
         }})
@@ -107,6 +169,45 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// The sandbox's error as the user sees it: a refusal by the host is told with the host's
+/// reason, not the component's guess.
+impl From<SandboxError> for Failure {
+    fn from(error: SandboxError) -> Failure {
+        match error {
+            SandboxError::InvalidHost(_) | SandboxError::ComponentFile { .. } => {
+                Failure::new(Kind::InvalidInput, one_line(&error.to_string()))
+            }
+            SandboxError::ComponentRefused(_) | SandboxError::Stopped(_) => {
+                Failure::new(Kind::Fault, one_line(&error.to_string()))
+            }
+            SandboxError::Directory(_) => Failure::new(Kind::Storage, one_line(&error.to_string())),
+            SandboxError::Component(error) => Failure::from(error),
+            SandboxError::Refused { incident, error } => refused(&incident, error),
+        }
+    }
+}
+
+/// The component's error after the host refused something: the host's reason decides.
+fn refused(incident: &Incident, error: ApiError) -> Failure {
+    let component = Failure::from(error);
+    let (kind, message) = match incident {
+        Incident::Denied(denial) => (Kind::Denied, format!("{} ({denial})", component.message)),
+        Incident::TimedOut { .. } | Incident::Proxy { .. } => (Kind::Network, incident.to_string()),
+        Incident::TooLarge { .. } => (Kind::BadResponse, incident.to_string()),
+        Incident::Untrusted { .. } | Incident::Trust(_) => {
+            (Kind::Certificate, incident.to_string())
+        }
+        Incident::TooManyInFlight => (Kind::Denied, incident.to_string()),
+        // A setting the user gave: bad input, and nothing was sent.
+        Incident::ProxySetting(_) => (Kind::Usage, incident.to_string()),
+    };
+    Failure {
+        kind,
+        message,
+        server_message: component.server_message,
+    }
+}
+
 impl From<ApiError> for Failure {
     fn from(err: ApiError) -> Failure {
         use ApiError::*;
@@ -116,15 +217,13 @@ impl From<ApiError> for Failure {
             }
             _ => None,
         };
-        let (exit, kind, message) = match err {
+        let (kind, message) = match err {
             InvalidInput(m) => (
-                Exit::Usage,
-                "invalid-input",
+                Kind::InvalidInput,
                 format!("invalid input: {}", one_line(&m)),
             ),
             OtpNotEnabled(only) => (
-                Exit::Refused,
-                "otp-not-enabled",
+                Kind::OtpNotEnabled,
                 match only {
                     None => "this Konecty namespace has no OTP login enabled (neither email nor \
                              WhatsApp): konecty-session cannot open a session here"
@@ -137,14 +236,9 @@ impl From<ApiError> for Failure {
                     }
                 },
             ),
-            Rejected(r) => (
-                Exit::Refused,
-                "rejected",
-                format!("the server refused: {}", said(&r)),
-            ),
+            Rejected(r) => (Kind::Rejected, format!("the server refused: {}", said(&r))),
             RateLimited(r) => (
-                Exit::Refused,
-                "rate-limited",
+                Kind::RateLimited,
                 format!(
                     "the server is limiting requests: {}; {}",
                     said(&r),
@@ -152,35 +246,27 @@ impl From<ApiError> for Failure {
                 ),
             ),
             Unauthorized(r) => (
-                Exit::Refused,
-                "unauthorized",
+                Kind::Unauthorized,
                 format!("the session is not valid: {}; log in again", said(&r)),
             ),
             ServerError(r) => (
-                Exit::Unavailable,
-                "server-error",
+                Kind::ServerError,
                 format!("the server failed: {}", said(&r)),
             ),
-            Network(m) => (Exit::Unavailable, "network", one_line(&m)),
+            Network(m) => (Kind::Network, one_line(&m)),
             Denied(m) => (
-                Exit::Unavailable,
-                "denied",
+                Kind::Denied,
                 format!("blocked by the sandbox: {}", one_line(&m)),
             ),
             BadResponse(m) => (
-                Exit::Unavailable,
-                "bad-response",
+                Kind::BadResponse,
                 format!("unexpected reply: {}", one_line(&m)),
             ),
-            Storage(m) => (
-                Exit::Storage,
-                "storage",
-                format!("credential files: {}", one_line(&m)),
-            ),
+            Storage(m) => (Kind::Storage, format!("credential files: {}", one_line(&m))),
         };
         Failure {
             server_message,
-            ..Failure::of_kind(exit, kind, message)
+            ..Failure::new(kind, message)
         }
     }
 }
@@ -202,9 +288,9 @@ fn said(reply: &ServerReply) -> String {
 }
 
 /// Messages come from a server or a component: one printable line of sane length (the
-/// one sanitizer, [`crate::sanitize`]).
+/// one sanitizer, [`konecty_session::sanitize`]).
 pub fn one_line(text: &str) -> String {
-    crate::sanitize::line(text)
+    konecty_session::sanitize::line(text)
 }
 
 #[cfg(test)]
@@ -239,7 +325,7 @@ mod tests {
         ];
         for (err, exit) in cases {
             let shown = format!("{err:?}");
-            assert_eq!(Failure::from(err).exit, exit, "{shown}");
+            assert_eq!(Failure::from(err).exit(), exit, "{shown}");
         }
     }
 
@@ -250,7 +336,7 @@ mod tests {
             message: Some("Too many requests".into()),
             retry_after: Some(42),
         }));
-        assert_eq!(limited.kind, "rate-limited");
+        assert_eq!(limited.kind, Kind::RateLimited);
         assert_eq!(limited.server_message.as_deref(), Some("Too many requests"));
         assert!(limited.message.contains("wait 42 s"), "{}", limited.message);
         let json = limited.to_json();
@@ -261,8 +347,11 @@ mod tests {
         );
         assert_eq!(
             Failure::from(ApiError::OtpNotEnabled(None)).kind,
-            "otp-not-enabled"
+            Kind::OtpNotEnabled
         );
-        assert_eq!(Failure::from(ApiError::Storage("x".into())).kind, "storage");
+        assert_eq!(
+            Failure::from(ApiError::Storage("x".into())).kind,
+            Kind::Storage
+        );
     }
 }
