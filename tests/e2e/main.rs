@@ -13,6 +13,7 @@ mod hardening;
 mod hosts;
 mod inputs;
 mod json;
+mod layers;
 mod login;
 mod mcp;
 mod netfakes;

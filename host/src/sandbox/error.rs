@@ -22,7 +22,10 @@ pub enum Error {
     Directory(String),
     /// The host refused what the component tried (`incident`, the reason to show); the
     /// component's own error that followed.
-    Refused { incident: Incident, error: ApiError },
+    Refused {
+        incident: Box<Incident>,
+        error: ApiError,
+    },
     /// The component's answer: its typed error.
     Component(ApiError),
     /// The host stopped the call.

@@ -257,7 +257,7 @@ impl Sandbox {
             let incidents = self.store.data().policy.incidents();
             match incidents.get(seen_before..).and_then(<[_]>::last) {
                 Some(incident) => Error::Refused {
-                    incident: incident.clone(),
+                    incident: Box::new(incident.clone()),
                     error,
                 },
                 None => Error::Component(error),
