@@ -13,6 +13,8 @@ fn main() {
     for watched in [
         "guest/src",
         "guest/Cargo.toml",
+        "formats/src",
+        "formats/Cargo.toml",
         "wit",
         "Cargo.toml",
         "Cargo.lock",

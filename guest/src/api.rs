@@ -224,18 +224,14 @@ fn printable(text: &str) -> String {
 
 pub fn login_options(base: &BaseUrl) -> Result<LoginOptions> {
     let response = http::send(Verb::Get, base, "/api/auth/login-options", None, None)?;
-    if response.status != 200 {
-        return Err(failure(&response));
-    }
-    parse(&response, LoginOptions::read)
+    login_options_reply(&response)
 }
 
 /// Returns the server's message, such as `OTP sent via email`.
 pub fn request_otp(base: &BaseUrl, who: &Who) -> Result<Option<String>> {
     let body = otp_body(who, None, None, None);
     let response = http::send(Verb::Post, base, "/api/auth/request-otp", None, Some(&body))?;
-    let answer = expect_success(&response)?;
-    Ok(answer.message)
+    request_otp_reply(&response)
 }
 
 pub fn verify_otp(
@@ -247,7 +243,38 @@ pub fn verify_otp(
 ) -> Result<Session> {
     let body = otp_body(who, Some(code), label, geolocation);
     let response = http::send(Verb::Post, base, "/api/auth/verify-otp", None, Some(&body))?;
-    let answer = expect_success(&response)?;
+    verify_otp_reply(&response)
+}
+
+pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
+    let response = http::send(Verb::Get, base, "/rest/auth/info", Some(token), None)?;
+    session_info_reply(&response)
+}
+
+/// Ok(None) when the server revoked the token; Ok(Some(message)) when it said it did not
+/// know it (already revoked or expired).
+pub fn logout(base: &BaseUrl, token: &str) -> Result<Option<String>> {
+    let response = http::send(Verb::Get, base, "/rest/auth/logout", Some(token), None)?;
+    logout_reply(&response)
+}
+
+// What each endpoint's reply means, apart from sending the request, so that it can be
+// tested natively.
+
+fn login_options_reply(response: &Response) -> Result<LoginOptions> {
+    if response.status != 200 {
+        return Err(failure(response));
+    }
+    parse(response, LoginOptions::read)
+}
+
+fn request_otp_reply(response: &Response) -> Result<Option<String>> {
+    let answer = expect_success(response)?;
+    Ok(answer.message)
+}
+
+fn verify_otp_reply(response: &Response) -> Result<Session> {
+    let answer = expect_success(response)?;
     let token = answer
         .auth_id
         .ok_or_else(|| Error::BadResponse("the server's reply had no authId".into()))?;
@@ -267,15 +294,14 @@ pub fn verify_otp(
     })
 }
 
-pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
-    let response = http::send(Verb::Get, base, "/rest/auth/info", Some(token), None)?;
+fn session_info_reply(response: &Response) -> Result<Check> {
     match response.status {
         200 => {}
         // An expired or unknown token is an answer, not a failure.
         401 | 403 => return Ok(Check::default()),
-        _ => return Err(failure(&response)),
+        _ => return Err(failure(response)),
     }
-    let answer = parse_answer(&response)?;
+    let answer = parse_answer(response)?;
     let logged = answer
         .logged
         .ok_or_else(|| Error::BadResponse("the server's reply had no `logged` field".into()))?;
@@ -288,20 +314,17 @@ pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
     })
 }
 
-/// Ok(None) when the server revoked the token; Ok(Some(message)) when it said it did not
-/// know it (already revoked or expired).
-pub fn logout(base: &BaseUrl, token: &str) -> Result<Option<String>> {
-    let response = http::send(Verb::Get, base, "/rest/auth/logout", Some(token), None)?;
+fn logout_reply(response: &Response) -> Result<Option<String>> {
     match response.status {
         200 => {}
         401 | 403 => {
             return Ok(Some(
-                message_of(&response).unwrap_or_else(|| "unauthorized".into()),
+                message_of(response).unwrap_or_else(|| "unauthorized".into()),
             ));
         }
-        _ => return Err(failure(&response)),
+        _ => return Err(failure(response)),
     }
-    let answer = parse_answer(&response)?;
+    let answer = parse_answer(response)?;
     match answer.success {
         Some(true) => Ok(None),
         Some(false) => Ok(Some(
@@ -385,6 +408,221 @@ fn parse<T>(response: &Response, read: fn(&Value) -> Result<T, WrongShape>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reply(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn bad(message: &str) -> Error {
+        Error::BadResponse(message.to_string())
+    }
+
+    #[test]
+    fn failures_are_classified_by_status_and_keep_the_servers_message() {
+        let body = r#"{"success":false,"errors":[{"code":1},{"message":"Too many\ncodes"}],"message":"later"}"#;
+        let replied = |status, message: Option<&str>, retry_after| Reply {
+            status,
+            message: message.map(String::from),
+            retry_after,
+        };
+        let mut limited = reply(429, body);
+        limited.retry_after = Some(30);
+        assert_eq!(
+            login_options_reply(&limited),
+            Err(Error::RateLimited(replied(
+                429,
+                Some("Too many codes"),
+                Some(30)
+            )))
+        );
+        for status in [401, 403] {
+            assert_eq!(
+                request_otp_reply(&reply(status, r#"{"message":"no"}"#)),
+                Err(Error::Unauthorized(replied(status, Some("no"), None)))
+            );
+        }
+        assert_eq!(
+            verify_otp_reply(&reply(400, body)),
+            Err(Error::Rejected(replied(400, Some("Too many codes"), None)))
+        );
+        assert_eq!(
+            session_info_reply(&reply(503, "<html>busy</html>")),
+            Err(Error::ServerError(replied(503, None, None)))
+        );
+        assert_eq!(
+            logout_reply(&reply(302, "")),
+            Err(bad(
+                "the server answered with a redirect (HTTP 302); redirects are not followed"
+            ))
+        );
+        assert_eq!(
+            login_options_reply(&reply(204, "")),
+            Err(bad("the server answered with HTTP 204"))
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_konectys_json_are_bad_responses() {
+        for (body, what) in [
+            (" \n", "was empty"),
+            (r#"{"emailOtpEnabled":"#, "was cut short"),
+            (
+                r#"{"emailOtpEnabled":"yes"}"#,
+                "was not the JSON Konecty sends",
+            ),
+            ("<html>", "was not the JSON Konecty sends"),
+        ] {
+            assert_eq!(
+                login_options_reply(&reply(200, body)),
+                Err(bad(&format!("the server's reply (HTTP 200) {what}"))),
+                "for {body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn login_options_default_to_off() {
+        assert_eq!(
+            login_options_reply(&reply(200, r#"{"emailOtpEnabled":true,"other":1}"#)),
+            Ok(LoginOptions {
+                password_enabled: false,
+                email_otp_enabled: true,
+                whatsapp_otp_enabled: false,
+            })
+        );
+    }
+
+    #[test]
+    fn a_code_request_needs_success() {
+        assert_eq!(
+            request_otp_reply(&reply(
+                200,
+                r#"{"success":true,"message":"OTP sent via email"}"#
+            )),
+            Ok(Some("OTP sent via email".to_string()))
+        );
+        assert_eq!(
+            request_otp_reply(&reply(200, r#"{"success":true}"#)),
+            Ok(None)
+        );
+        assert_eq!(
+            request_otp_reply(&reply(
+                200,
+                r#"{"success":false,"errors":[{"message":"User not found"}]}"#
+            )),
+            Err(Error::Rejected(Reply {
+                status: 200,
+                message: Some("User not found".to_string()),
+                retry_after: None,
+            }))
+        );
+        assert_eq!(
+            request_otp_reply(&reply(200, "{}")),
+            Err(bad("the server's reply had no `success` field"))
+        );
+    }
+
+    #[test]
+    fn a_verified_code_gives_a_session_that_is_safe_to_store() {
+        let verified = |auth_id: &str, user: &str| {
+            verify_otp_reply(&reply(
+                200,
+                &format!(r#"{{"success":true,"authId":{auth_id},"user":{user}}}"#),
+            ))
+        };
+        let user =
+            r#"{"_id":"u1","name":"Ana\tLima","email":[{"x":1},{"address":"ana@example.com"}]}"#;
+        assert_eq!(
+            verified(r#""t0k3n/+=""#, user),
+            Ok(Session {
+                token: "t0k3n/+=".to_string(),
+                user_id: "u1".to_string(),
+                name: Some("Ana Lima".to_string()),
+                email: Some("ana@example.com".to_string()),
+            })
+        );
+        assert_eq!(
+            verify_otp_reply(&reply(200, r#"{"success":true,"user":{"_id":"u1"}}"#)),
+            Err(bad("the server's reply had no authId"))
+        );
+        assert_eq!(
+            verified(r#""a b""#, user),
+            Err(bad("the session token has an unexpected shape"))
+        );
+        assert_eq!(
+            verify_otp_reply(&reply(200, r#"{"success":true,"authId":"t"}"#)),
+            Err(bad("the server's reply had no user"))
+        );
+        assert_eq!(
+            verified(r#""t""#, r#"{"name":"Ana"}"#),
+            Err(bad("the server's reply had no user _id"))
+        );
+        assert_eq!(
+            verified(r#""t""#, r#"{"_id":"$(reboot)"}"#),
+            Err(bad("the user id has an unexpected shape"))
+        );
+    }
+
+    #[test]
+    fn session_info_answers_for_unknown_tokens() {
+        for status in [401, 403] {
+            assert_eq!(session_info_reply(&reply(status, "")), Ok(Check::default()));
+        }
+        let user = r#""user":{"_id":"u1","name":"Ana","email":"ana@example.com"}"#;
+        assert_eq!(
+            session_info_reply(&reply(200, &format!(r#"{{"logged":true,{user}}}"#))),
+            Ok(Check {
+                logged_in: true,
+                user_id: Some("u1".to_string()),
+                name: Some("Ana".to_string()),
+                email: Some("ana@example.com".to_string()),
+            })
+        );
+        assert_eq!(
+            session_info_reply(&reply(200, &format!(r#"{{"logged":false,{user}}}"#))),
+            Ok(Check::default())
+        );
+        assert_eq!(
+            session_info_reply(&reply(200, r#"{"success":true}"#)),
+            Err(bad("the server's reply had no `logged` field"))
+        );
+    }
+
+    #[test]
+    fn logout_tells_revoked_from_unknown() {
+        assert_eq!(logout_reply(&reply(200, r#"{"success":true}"#)), Ok(None));
+        assert_eq!(
+            logout_reply(&reply(
+                200,
+                r#"{"success":false,"message":"Token not found"}"#
+            )),
+            Ok(Some("Token not found".to_string()))
+        );
+        assert_eq!(
+            logout_reply(&reply(200, r#"{"success":false}"#)),
+            Ok(Some("not revoked".to_string()))
+        );
+        assert_eq!(
+            logout_reply(&reply(401, r#"{"errors":[{"message":"expired"}]}"#)),
+            Ok(Some("expired".to_string()))
+        );
+        assert_eq!(
+            logout_reply(&reply(403, "")),
+            Ok(Some("unauthorized".to_string()))
+        );
+        assert_eq!(
+            logout_reply(&reply(200, "{}")),
+            Err(bad("the server's reply had no `success` field"))
+        );
+        assert!(matches!(
+            logout_reply(&reply(500, "")),
+            Err(Error::ServerError(_))
+        ));
+    }
 
     #[test]
     fn a_geolocation_is_sent_as_an_object_of_numbers() {

@@ -2,17 +2,13 @@
 //!
 //! - `validate`: input checks and normalization, before anything is sent or written;
 //! - `http`, `json` and `api`: Konecty's endpoints over `wasi:http`;
-//! - `store`, `dotenv`, `ini`: the credential files, edited key by key;
+//! - `store`: the credential files, edited key by key with `konecty_session_formats`;
 //! - `pending`: the code request verify-otp may continue; `clock`: timestamps in the files.
 
 mod api;
 mod clock;
-mod dotenv;
 mod error;
-#[cfg(all(test, not(target_family = "wasm")))]
-mod file_strategies;
 mod http;
-mod ini;
 mod json;
 mod pending;
 mod store;
@@ -244,3 +240,97 @@ impl From<Error> for wit::Error {
 }
 
 export!(Component);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_requested_only_through_a_channel_the_namespace_offers() {
+        let options = |email, whatsapp| api::LoginOptions {
+            password_enabled: true,
+            email_otp_enabled: email,
+            whatsapp_otp_enabled: whatsapp,
+        };
+        let email = Who::Email("ana@example.com".into());
+        let phone = Who::Phone("+5511999999999".into());
+        assert_eq!(offers_channel(&options(true, true), &email), Ok(()));
+        assert_eq!(offers_channel(&options(false, true), &phone), Ok(()));
+        assert_eq!(
+            offers_channel(&options(false, false), &email),
+            Err(Error::OtpNotEnabled(None))
+        );
+        assert_eq!(
+            offers_channel(&options(false, true), &email),
+            Err(Error::OtpNotEnabled(Some(Channel::Whatsapp)))
+        );
+        assert_eq!(
+            offers_channel(&options(true, false), &phone),
+            Err(Error::OtpNotEnabled(Some(Channel::Email)))
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_case_and_the_servers_reply() {
+        let reply = Reply {
+            status: 429,
+            message: Some("slow down".into()),
+            retry_after: Some(30),
+        };
+        let same_reply = |r: &wit::ServerReply| {
+            r.status == 429
+                && r.message.as_deref() == Some("slow down")
+                && r.retry_after == Some(30)
+        };
+        for (error, kept) in [
+            (
+                Error::Rejected(reply.clone()),
+                &(|e: &wit::Error| matches!(e, wit::Error::Rejected(r) if same_reply(r)))
+                    as &dyn Fn(&wit::Error) -> bool,
+            ),
+            (
+                Error::RateLimited(reply.clone()),
+                &|e: &wit::Error| matches!(e, wit::Error::RateLimited(r) if same_reply(r)),
+            ),
+            (
+                Error::Unauthorized(reply.clone()),
+                &|e: &wit::Error| matches!(e, wit::Error::Unauthorized(r) if same_reply(r)),
+            ),
+            (
+                Error::ServerError(reply.clone()),
+                &|e: &wit::Error| matches!(e, wit::Error::ServerError(r) if same_reply(r)),
+            ),
+            (
+                Error::OtpNotEnabled(Some(Channel::Email)),
+                &|e: &wit::Error| matches!(e, wit::Error::OtpNotEnabled(Some(wit::Channel::Email))),
+            ),
+            (Error::OtpNotEnabled(None), &|e: &wit::Error| {
+                matches!(e, wit::Error::OtpNotEnabled(None))
+            }),
+            (
+                Error::InvalidInput("i".into()),
+                &|e: &wit::Error| matches!(e, wit::Error::InvalidInput(m) if m == "i"),
+            ),
+            (
+                Error::Network("n".into()),
+                &|e: &wit::Error| matches!(e, wit::Error::Network(m) if m == "n"),
+            ),
+            (
+                Error::Denied("d".into()),
+                &|e: &wit::Error| matches!(e, wit::Error::Denied(m) if m == "d"),
+            ),
+            (
+                Error::BadResponse("b".into()),
+                &|e: &wit::Error| matches!(e, wit::Error::BadResponse(m) if m == "b"),
+            ),
+            (
+                Error::Storage("s".into()),
+                &|e: &wit::Error| matches!(e, wit::Error::Storage(m) if m == "s"),
+            ),
+        ] {
+            let case = format!("{error:?}");
+            let converted = wit::Error::from(error);
+            assert!(kept(&converted), "{case} became {converted:?}");
+        }
+    }
+}

@@ -1,11 +1,13 @@
 //! The code request waiting for verify-otp, one ini section per host in `pending-otp`:
 //! who the code went to and when. Never the code itself.
 
+use konecty_session_formats::ini;
+
 use crate::api::Who;
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::store::{read, write_atomic};
 use crate::validate::BaseUrl;
-use crate::{clock, ini};
 
 pub const FILE: &str = "pending-otp";
 /// How long a request is remembered: longer than any code lives (5 minutes by default, the

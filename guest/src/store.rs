@@ -3,9 +3,11 @@
 use std::fs;
 use std::io::ErrorKind;
 
+use konecty_session_formats::{dotenv, ini};
+
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::validate::{self, BaseUrl};
-use crate::{clock, dotenv, ini};
 
 pub const ENV_FILE: &str = ".env";
 pub const CREDENTIALS_FILE: &str = "credentials";
@@ -53,12 +55,10 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
             ("issuedAt", issued_at.as_str()),
         ];
         let before = read(CREDENTIALS_FILE)?.unwrap_or_default();
-        let mut after = ini::set(&before, DEFAULT_SECTION, &keys);
-        if may_have_own_section(&host) {
-            let section = section_for(&after, &host);
-            after = ini::set(&after, &section, &keys);
-        }
-        write_atomic(CREDENTIALS_FILE, &after)?;
+        write_atomic(
+            CREDENTIALS_FILE,
+            &saved_in_credentials(&before, &host, &keys),
+        )?;
     }
     if env_file {
         let keys = [
@@ -77,12 +77,74 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
 pub fn stored(host: &BaseUrl) -> Result<Vec<Stored>> {
     let credentials = read(CREDENTIALS_FILE)?.unwrap_or_default();
     let env = read(ENV_FILE)?.unwrap_or_default();
-    let wanted = host.to_string();
-    let entry =
-        |section: &str, key: &str| ini::get(&credentials, section, key).filter(|v| !v.is_empty());
+    Ok(sessions_in(&credentials, &env, &host.to_string()))
+}
 
-    let own = section_for(&credentials, &wanted);
-    let default_names_host = entry(DEFAULT_SECTION, "host").is_some_and(|h| same_host(&h, &wanted));
+/// The hosts with a session in a section of their own, in file order.
+pub fn hosts() -> Result<Vec<String>> {
+    let credentials = read(CREDENTIALS_FILE)?.unwrap_or_default();
+    Ok(hosts_in(&credentials))
+}
+
+/// Copies the session in the host's own `credentials` section to `[default]` and `.env`.
+/// None when that section holds no session.
+pub fn make_default(host: &BaseUrl) -> Result<Option<Stored>> {
+    let wanted = host.to_string();
+    let Some(credentials) = read(CREDENTIALS_FILE)? else {
+        return Ok(None);
+    };
+    let Some(own) = own_session(&credentials, &wanted)? else {
+        return Ok(None);
+    };
+    write_atomic(
+        CREDENTIALS_FILE,
+        &own.as_default_in_credentials(&credentials, &wanted),
+    )?;
+    let env = read(ENV_FILE)?.unwrap_or_default();
+    write_atomic(ENV_FILE, &own.as_default_in_env(&env, &wanted))?;
+    Ok(Some(own.into_stored(wanted)))
+}
+
+/// Removes the token for `host` from both files; true if there was one.
+pub fn forget(host: &BaseUrl) -> Result<bool> {
+    let host = host.to_string();
+    let mut removed = false;
+    if let Some(before) = read(CREDENTIALS_FILE)?
+        && let Some(after) = forgotten_in_credentials(&before, &host)
+    {
+        write_atomic(CREDENTIALS_FILE, &after)?;
+        removed = true;
+    }
+    if let Some(before) = read(ENV_FILE)?
+        && let Some(after) = forgotten_in_env(&before, &host)
+    {
+        write_atomic(ENV_FILE, &after)?;
+        removed = true;
+    }
+    Ok(removed)
+}
+
+// What each operation makes of the files' contents, apart from reading and writing them,
+// so that it can be tested natively.
+
+/// `credentials` with `keys` set in `[default]` and, when the host may have one, in its own
+/// section.
+fn saved_in_credentials(before: &[u8], host: &str, keys: &[(&str, &str)]) -> Vec<u8> {
+    let after = ini::set(before, DEFAULT_SECTION, keys);
+    if !may_have_own_section(host) {
+        return after;
+    }
+    let section = section_for(&after, host);
+    ini::set(&after, &section, keys)
+}
+
+/// See [`stored`].
+fn sessions_in(credentials: &[u8], env: &[u8], wanted: &str) -> Vec<Stored> {
+    let entry =
+        |section: &str, key: &str| ini::get(credentials, section, key).filter(|v| !v.is_empty());
+
+    let own = section_for(credentials, wanted);
+    let default_names_host = entry(DEFAULT_SECTION, "host").is_some_and(|h| same_host(&h, wanted));
     let in_credentials = [
         Some(own),
         default_names_host.then(|| DEFAULT_SECTION.to_string()),
@@ -92,7 +154,7 @@ pub fn stored(host: &BaseUrl) -> Result<Vec<Stored>> {
     .find_map(|section| {
         let token = entry(&section, "authId")?;
         Some(Stored {
-            host: wanted.clone(),
+            host: wanted.to_string(),
             user_id: entry(&section, "userId"),
             issued_at: entry(&section, "issuedAt")
                 .as_deref()
@@ -102,10 +164,10 @@ pub fn stored(host: &BaseUrl) -> Result<Vec<Stored>> {
         })
     });
 
-    let env_value = |key: &str| dotenv::get(&env, key).filter(|v| !v.is_empty());
+    let env_value = |key: &str| dotenv::get(env, key).filter(|v| !v.is_empty());
     let in_env = match (env_value("KONECTY_URL"), env_value("KONECTY_TOKEN")) {
-        (Some(env_host), Some(token)) if same_host(&env_host, &wanted) => Some(Stored {
-            host: wanted.clone(),
+        (Some(env_host), Some(token)) if same_host(&env_host, wanted) => Some(Stored {
+            host: wanted.to_string(),
             user_id: env_value("KONECTY_USER_ID"),
             // Only credentials records the time; it holds for .env when the token is the same.
             issued_at: in_credentials
@@ -117,28 +179,31 @@ pub fn stored(host: &BaseUrl) -> Result<Vec<Stored>> {
         }),
         _ => None,
     };
-    Ok(in_env.into_iter().chain(in_credentials).collect())
+    in_env.into_iter().chain(in_credentials).collect()
 }
 
-/// The hosts with a session in a section of their own, in file order.
-pub fn hosts() -> Result<Vec<String>> {
-    let credentials = read(CREDENTIALS_FILE)?.unwrap_or_default();
-    Ok(ini::section_names(&credentials)
+/// See [`hosts`].
+fn hosts_in(credentials: &[u8]) -> Vec<String> {
+    ini::section_names(credentials)
         .into_iter()
         .filter(|name| name != DEFAULT_SECTION)
-        .filter(|name| ini::get(&credentials, name, "authId").is_some_and(|t| !t.is_empty()))
-        .collect())
+        .filter(|name| ini::get(credentials, name, "authId").is_some_and(|t| !t.is_empty()))
+        .collect()
 }
 
-/// Copies the session in the host's own `credentials` section to `[default]` and `.env`.
-/// None when that section holds no session.
-pub fn make_default(host: &BaseUrl) -> Result<Option<Stored>> {
-    let wanted = host.to_string();
-    let Some(credentials) = read(CREDENTIALS_FILE)? else {
-        return Ok(None);
-    };
-    let section = section_for(&credentials, &wanted);
-    let entry = |key: &str| ini::get(&credentials, &section, key).filter(|v| !v.is_empty());
+/// The session in a host's own `credentials` section, which `use` makes the default.
+#[derive(Debug, PartialEq, Eq)]
+struct OwnSession {
+    token: String,
+    user_id: Option<String>,
+    /// As written, copied as it is.
+    issued_at: Option<String>,
+}
+
+/// The session in `wanted`'s own section, if it holds one whose values are safe to copy.
+fn own_session(credentials: &[u8], wanted: &str) -> Result<Option<OwnSession>> {
+    let section = section_for(credentials, wanted);
+    let entry = |key: &str| ini::get(credentials, &section, key).filter(|v| !v.is_empty());
     let Some(token) = entry("authId") else {
         return Ok(None);
     };
@@ -153,75 +218,81 @@ pub fn make_default(host: &BaseUrl) -> Result<Option<Stored>> {
             validate::file_safe(what, value).map_err(Error::Storage)?;
         }
     }
-
-    let mut default = vec![("host", wanted.as_str()), ("authId", token.as_str())];
-    default.extend(user_id.as_deref().map(|id| ("userId", id)));
-    default.extend(issued_at.as_deref().map(|at| ("issuedAt", at)));
-    let mut after = ini::set(&credentials, DEFAULT_SECTION, &default);
-    for (key, present) in [
-        ("userId", user_id.is_some()),
-        ("issuedAt", issued_at.is_some()),
-    ] {
-        if !present {
-            after = ini::remove(&after, DEFAULT_SECTION, key);
-        }
-    }
-    write_atomic(CREDENTIALS_FILE, &after)?;
-
-    let env = read(ENV_FILE)?.unwrap_or_default();
-    let mut keys = vec![
-        ("KONECTY_URL", wanted.as_str()),
-        ("KONECTY_TOKEN", token.as_str()),
-    ];
-    keys.extend(user_id.as_deref().map(|id| ("KONECTY_USER_ID", id)));
-    let mut env_after = dotenv::set(&env, &keys);
-    if user_id.is_none() {
-        env_after = dotenv::remove(&env_after, "KONECTY_USER_ID");
-    }
-    write_atomic(ENV_FILE, &env_after)?;
-
-    Ok(Some(Stored {
-        host: wanted,
+    Ok(Some(OwnSession {
         token,
         user_id,
-        issued_at: issued_at.as_deref().and_then(clock::parse),
-        file: File::Credentials,
+        issued_at,
     }))
 }
 
-/// Removes the token for `host` from both files; true if there was one.
-pub fn forget(host: &BaseUrl) -> Result<bool> {
-    let host = host.to_string();
-    let mut removed = false;
+impl OwnSession {
+    /// `credentials` with this session in `[default]`, keys it lacks removed there.
+    fn as_default_in_credentials(&self, credentials: &[u8], host: &str) -> Vec<u8> {
+        let mut default = vec![("host", host), ("authId", self.token.as_str())];
+        default.extend(self.user_id.as_deref().map(|id| ("userId", id)));
+        default.extend(self.issued_at.as_deref().map(|at| ("issuedAt", at)));
+        let mut after = ini::set(credentials, DEFAULT_SECTION, &default);
+        for (key, present) in [
+            ("userId", self.user_id.is_some()),
+            ("issuedAt", self.issued_at.is_some()),
+        ] {
+            if !present {
+                after = ini::remove(&after, DEFAULT_SECTION, key);
+            }
+        }
+        after
+    }
 
-    if let Some(before) = read(CREDENTIALS_FILE)? {
-        let mut after = before.clone();
-        for section in ini::section_names(&before) {
-            let names_host = if section == DEFAULT_SECTION {
-                ini::get(&before, DEFAULT_SECTION, "host").is_some_and(|h| same_host(&h, &host))
-            } else {
-                same_host(&section, &host)
-            };
-            if names_host {
-                after = ini::remove(&after, &section, "authId");
-            }
+    /// `.env` with this session, `KONECTY_USER_ID` removed if it has no user id.
+    fn as_default_in_env(&self, env: &[u8], host: &str) -> Vec<u8> {
+        let mut keys = vec![
+            ("KONECTY_URL", host),
+            ("KONECTY_TOKEN", self.token.as_str()),
+        ];
+        keys.extend(self.user_id.as_deref().map(|id| ("KONECTY_USER_ID", id)));
+        let after = dotenv::set(env, &keys);
+        if self.user_id.is_some() {
+            return after;
         }
-        if after != before {
-            write_atomic(CREDENTIALS_FILE, &after)?;
-            removed = true;
+        dotenv::remove(&after, "KONECTY_USER_ID")
+    }
+
+    fn into_stored(self, host: String) -> Stored {
+        Stored {
+            host,
+            token: self.token,
+            user_id: self.user_id,
+            issued_at: self.issued_at.as_deref().and_then(clock::parse),
+            file: File::Credentials,
         }
     }
-    if let Some(before) = read(ENV_FILE)? {
-        let env_host = dotenv::get(&before, "KONECTY_URL");
-        if env_host.is_some_and(|h| same_host(&h, &host)) {
-            let after = dotenv::remove(&before, "KONECTY_TOKEN");
-            if after != before {
-                write_atomic(ENV_FILE, &after)?;
-                removed = true;
-            }
+}
+
+/// `credentials` without the tokens of the sections that name `host`: its own, and
+/// `[default]` when its `host` is that one. None when there was no such token.
+fn forgotten_in_credentials(before: &[u8], host: &str) -> Option<Vec<u8>> {
+    let mut after = before.to_vec();
+    for section in ini::section_names(before) {
+        let names_host = if section == DEFAULT_SECTION {
+            ini::get(before, DEFAULT_SECTION, "host").is_some_and(|h| same_host(&h, host))
+        } else {
+            same_host(&section, host)
+        };
+        if names_host {
+            after = ini::remove(&after, &section, "authId");
         }
     }
-    Ok(removed)
+    (after != before).then_some(after)
+}
+
+/// `.env` without its token when its `KONECTY_URL` is `host`. None when nothing changes.
+fn forgotten_in_env(before: &[u8], host: &str) -> Option<Vec<u8>> {
+    let env_host = dotenv::get(before, "KONECTY_URL");
+    if !env_host.is_some_and(|h| same_host(&h, host)) {
+        return None;
+    }
+    let after = dotenv::remove(before, "KONECTY_TOKEN");
+    (after != before).then_some(after)
 }
 
 /// Whether `host` gets a `credentials` section of its own besides `[default]`. npm's `ini`,
@@ -348,4 +419,179 @@ fn io_error(code: wasip2::filesystem::types::ErrorCode) -> std::io::Error {
         _ => ErrorKind::Other,
     };
     std::io::Error::new(kind, code.message())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOST: &str = "https://a.konecty.com";
+    const KEYS: [(&str, &str); 4] = [
+        ("host", HOST),
+        ("userId", "u1"),
+        ("authId", "t1"),
+        ("issuedAt", "2026-11-23T14:01:12Z"),
+    ];
+
+    fn text(bytes: &[u8]) -> &str {
+        std::str::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn a_saved_session_goes_to_default_and_to_the_hosts_own_section() {
+        let entries = "host = https://a.konecty.com\nuserId = u1\nauthId = t1\nissuedAt = 2026-11-23T14:01:12Z\n";
+        assert_eq!(
+            text(&saved_in_credentials(b"", HOST, &KEYS)),
+            format!("[default]\n{entries}\n[{HOST}]\n{entries}")
+        );
+        // A section written by hand for the same base URL is the host's own.
+        let by_hand = b"[HTTPS://A.konecty.com/]\nauthId = old\n";
+        let after = saved_in_credentials(by_hand, HOST, &KEYS);
+        assert_eq!(
+            ini::section_names(&after),
+            ["HTTPS://A.konecty.com/", "default"]
+        );
+        assert_eq!(
+            ini::get(&after, "HTTPS://A.konecty.com/", "authId").as_deref(),
+            Some("t1")
+        );
+        // An IPv6 host would be misread by npm's ini in a section of its own.
+        let ipv6 = "http://[::1]:3000";
+        let after = saved_in_credentials(b"", ipv6, &[("host", ipv6)]);
+        assert_eq!(ini::section_names(&after), ["default"]);
+    }
+
+    #[test]
+    fn stored_sessions_come_from_env_then_credentials() {
+        let issued = clock::parse("2026-11-23T14:01:12Z");
+        let credentials = saved_in_credentials(b"", HOST, &KEYS);
+        let env = b"KONECTY_URL=https://A.konecty.com/\nKONECTY_TOKEN=t1\n";
+        let in_env = Stored {
+            host: HOST.to_string(),
+            token: "t1".to_string(),
+            user_id: None,
+            issued_at: issued,
+            file: File::Env,
+        };
+        let in_credentials = Stored {
+            host: HOST.to_string(),
+            token: "t1".to_string(),
+            user_id: Some("u1".to_string()),
+            issued_at: issued,
+            file: File::Credentials,
+        };
+        assert_eq!(
+            sessions_in(&credentials, env, HOST),
+            [in_env, in_credentials.clone()]
+        );
+        // The time is known for .env only when it holds the same token.
+        let other_token = b"KONECTY_URL=https://a.konecty.com\nKONECTY_TOKEN=t2\n";
+        let sessions = sessions_in(&credentials, other_token, HOST);
+        assert_eq!(sessions[0].issued_at, None);
+        // Another host's .env, and empty values, are no session.
+        let other_host = b"KONECTY_URL=https://b.konecty.com\nKONECTY_TOKEN=t1\n";
+        assert_eq!(
+            sessions_in(&credentials, other_host, HOST),
+            [in_credentials]
+        );
+        let empty = b"[https://a.konecty.com]\nauthId =\n";
+        assert_eq!(
+            sessions_in(
+                empty,
+                b"KONECTY_URL=https://a.konecty.com\nKONECTY_TOKEN=\n",
+                HOST
+            ),
+            []
+        );
+        // Without a section of its own, [default] counts when it names the host.
+        let default_only = b"[default]\nhost = https://a.konecty.com/\nauthId = t1\n";
+        assert_eq!(sessions_in(default_only, b"", HOST).len(), 1);
+        assert_eq!(sessions_in(default_only, b"", "https://b.konecty.com"), []);
+    }
+
+    #[test]
+    fn hosts_are_the_sections_with_a_token() {
+        let credentials = b"[default]\nauthId = t\n[https://a.konecty.com]\nauthId = t\n\
+            [https://b.konecty.com]\nauthId =\n[https://c.konecty.com]\nuserId = u\n";
+        assert_eq!(hosts_in(credentials), [HOST]);
+    }
+
+    #[test]
+    fn using_a_host_copies_its_own_section_to_the_defaults() {
+        let credentials = b"[default]\nhost = https://b.konecty.com\nuserId = ub\nissuedAt = 2020-01-01T00:00:00Z\nauthId = tb\n\
+            [https://a.konecty.com]\nauthId = ta\n";
+        let own = own_session(credentials, HOST).unwrap().unwrap();
+        assert_eq!(
+            own,
+            OwnSession {
+                token: "ta".to_string(),
+                user_id: None,
+                issued_at: None,
+            }
+        );
+        // Keys the host's section lacks are removed from [default], not left from before.
+        assert_eq!(
+            text(&own.as_default_in_credentials(credentials, HOST)),
+            "[default]\nhost = https://a.konecty.com\nauthId = ta\n[https://a.konecty.com]\nauthId = ta\n"
+        );
+        assert_eq!(
+            text(&own.as_default_in_env(b"A=1\nKONECTY_USER_ID=ub\nKONECTY_TOKEN=tb\n", HOST)),
+            "A=1\nKONECTY_TOKEN=ta\nKONECTY_URL=https://a.konecty.com\n"
+        );
+        let full = saved_in_credentials(b"", HOST, &KEYS);
+        let own = own_session(&full, HOST).unwrap().unwrap();
+        assert_eq!(
+            text(&own.as_default_in_env(b"", HOST)),
+            "KONECTY_URL=https://a.konecty.com\nKONECTY_TOKEN=t1\nKONECTY_USER_ID=u1\n"
+        );
+        let stored = own.into_stored(HOST.to_string());
+        assert_eq!(stored.issued_at, clock::parse("2026-11-23T14:01:12Z"));
+        assert_eq!(stored.file, File::Credentials);
+    }
+
+    #[test]
+    fn using_a_host_needs_a_token_safe_to_copy() {
+        assert_eq!(own_session(b"[default]\nauthId = t\n", HOST), Ok(None));
+        assert_eq!(
+            own_session(b"[https://a.konecty.com]\nauthId =\n", HOST),
+            Ok(None)
+        );
+        assert_eq!(
+            own_session(b"[https://a.konecty.com]\nauthId = $(rm -rf ~)\n", HOST),
+            Err(Error::Storage(
+                "the session token has an unexpected shape".into()
+            ))
+        );
+        assert_eq!(
+            own_session(
+                b"[https://a.konecty.com]\nauthId = t\nuserId = `id`\n",
+                HOST
+            ),
+            Err(Error::Storage("the user id has an unexpected shape".into()))
+        );
+    }
+
+    #[test]
+    fn forgetting_removes_only_that_hosts_tokens() {
+        let credentials = b"[default]\nhost = https://A.konecty.com\nauthId = t\n\
+            [https://a.konecty.com/]\nuserId = u\nauthId = t\n[https://b.konecty.com]\nauthId = tb\n";
+        assert_eq!(
+            text(&forgotten_in_credentials(credentials, HOST).unwrap()),
+            "[default]\nhost = https://A.konecty.com\n[https://a.konecty.com/]\nuserId = u\n\
+             [https://b.konecty.com]\nauthId = tb\n"
+        );
+        let other_default = b"[default]\nhost = https://b.konecty.com\nauthId = tb\n";
+        assert_eq!(forgotten_in_credentials(other_default, HOST), None);
+
+        let env = b"KONECTY_URL=https://a.konecty.com\nKONECTY_TOKEN=t\nKONECTY_USER_ID=u\n";
+        assert_eq!(
+            text(&forgotten_in_env(env, HOST).unwrap()),
+            "KONECTY_URL=https://a.konecty.com\nKONECTY_USER_ID=u\n"
+        );
+        assert_eq!(forgotten_in_env(env, "https://b.konecty.com"), None);
+        assert_eq!(
+            forgotten_in_env(b"KONECTY_URL=https://a.konecty.com\n", HOST),
+            None
+        );
+    }
 }

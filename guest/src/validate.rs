@@ -373,4 +373,23 @@ mod tests {
             );
         }
     }
+
+    // The property tests of the file editors (formats/src/strategies.rs) write tokens and
+    // base URLs of the shapes below, standing for what the guest writes: keep them in step.
+
+    #[test]
+    fn every_character_of_the_editors_test_tokens_is_file_safe() {
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.-";
+        assert_eq!(file_safe("token", alphabet), Ok(()));
+    }
+
+    #[cfg(not(target_family = "wasm"))]
+    proptest::proptest! {
+        #[test]
+        fn the_editors_test_urls_are_base_urls_as_written(
+            url in "https?://([a-z][a-z0-9-]{0,8}(\\.[a-z]{2,6}){0,2}|127\\.0\\.0\\.1|\\[::1\\])(:[1-9][0-9]{0,3})?(/[a-z0-9._-]{1,8}){0,2}",
+        ) {
+            proptest::prop_assert_eq!(BaseUrl::parse(&url).map(|u| u.to_string()), Ok(url));
+        }
+    }
 }

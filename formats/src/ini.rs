@@ -1,10 +1,15 @@
-//! Edits the ini `credentials` file. Our keys are written exactly as given (`userId`,
-//! `authId`), because the Node SDK looks them up case-sensitively; they are matched without
-//! case, so that the `authid` a configparser-based script wrote is replaced, not left beside
-//! ours. Every other section, key, comment and byte is kept.
+//! ini files (`credentials`, `pending-otp`). Our keys are written exactly as given
+//! (`userId`, `authId`), because the Node SDK looks them up case-sensitively; they are
+//! matched without case, so that the `authid` a configparser-based script wrote is replaced,
+//! not left beside ours. Every other section, key, comment and byte is kept.
+//!
+//! A line is a section header (`[name]`), a comment (`;` or `#` first), or an entry
+//! (`key = value`, split at the first `=`). Names, keys and values are trimmed of Unicode
+//! whitespace, as `str::trim` has it.
 
-use crate::dotenv::{lines, newline_of, split_terminator, trim};
+use crate::text::{append, each_line, lines, newline_of, split_terminator, trim};
 
+#[inline]
 fn same_key(found: &[u8], ours: &str) -> bool {
     found.eq_ignore_ascii_case(ours.as_bytes())
 }
@@ -16,6 +21,7 @@ enum Line<'a> {
     Other,
 }
 
+#[inline]
 fn classify(line: &[u8]) -> Line<'_> {
     let (body, _) = split_terminator(line);
     let text = trim(body);
@@ -35,6 +41,7 @@ fn classify(line: &[u8]) -> Line<'_> {
 }
 
 /// The section each line belongs to (None before the first header).
+#[inline]
 fn sections<'a>(all: &[&'a [u8]]) -> Vec<Option<&'a [u8]>> {
     let mut current = None;
     all.iter()
@@ -47,24 +54,30 @@ fn sections<'a>(all: &[&'a [u8]]) -> Vec<Option<&'a [u8]>> {
         .collect()
 }
 
+/// The value of the first entry of `key` (in any case) in `section`, if any.
+#[inline]
 pub fn get(content: &[u8], section: &str, key: &str) -> Option<String> {
-    let all = lines(content);
-    let owners = sections(&all);
-    all.iter()
-        .zip(owners)
-        .find_map(|(line, owner)| match classify(line) {
+    let mut current = None;
+    each_line(content)
+        .find_map(|line| match classify(line) {
+            Line::Section(name) => {
+                current = Some(name);
+                None
+            }
             Line::Entry { key: k, value }
-                if owner == Some(section.as_bytes()) && same_key(k, key) =>
+                if current == Some(section.as_bytes()) && same_key(k, key) =>
             {
-                Some(String::from_utf8_lossy(value).into_owned())
+                Some(value)
             }
             _ => None,
         })
+        .map(|value| String::from_utf8_lossy(value).into_owned())
 }
 
 /// Sets each key once in `section`: the first entry is replaced in place, later duplicates
 /// (also in repeated headers of the same section) are dropped, missing keys are added after
 /// the section's last entry, and a missing section is appended at the end.
+#[inline]
 pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
     let newline = newline_of(content);
     let all = lines(content);
@@ -90,8 +103,7 @@ pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
     let mut written = vec![false; pairs.len()];
     let mut out = Vec::with_capacity(content.len() + 128);
     let put = |out: &mut Vec<u8>, (key, value): (&str, &str)| {
-        out.extend_from_slice(format!("{key} = {value}").as_bytes());
-        out.extend_from_slice(newline);
+        append(out, &[key.as_bytes(), b" = ", value.as_bytes(), newline]);
     };
     let end_line = |out: &mut Vec<u8>| {
         if !out.is_empty() && !out.ends_with(b"\n") {
@@ -109,8 +121,12 @@ pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
             Some(p) if written[p] => {}
             Some(p) => {
                 let (_, ending) = split_terminator(line);
-                out.extend_from_slice(format!("{} = {}", pairs[p].0, pairs[p].1).as_bytes());
-                out.extend_from_slice(if ending.is_empty() { newline } else { ending });
+                let ending = if ending.is_empty() { newline } else { ending };
+                let (key, value) = pairs[p];
+                append(
+                    &mut out,
+                    &[key.as_bytes(), b" = ", value.as_bytes(), ending],
+                );
                 written[p] = true;
             }
             None => out.extend_from_slice(line),
@@ -130,8 +146,7 @@ pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
             end_line(&mut out);
             out.extend_from_slice(newline);
         }
-        out.extend_from_slice(format!("[{section}]").as_bytes());
-        out.extend_from_slice(newline);
+        append(&mut out, &[b"[", section.as_bytes(), b"]", newline]);
         for pair in pairs {
             put(&mut out, *pair);
         }
@@ -140,23 +155,29 @@ pub fn set(content: &[u8], section: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Removes `key` from `section`, keeping everything else.
+#[inline]
 pub fn remove(content: &[u8], section: &str, key: &str) -> Vec<u8> {
-    let all = lines(content);
-    let owners = sections(&all);
-    all.iter()
-        .zip(owners)
-        .filter(|(line, owner)| {
-            !matches!(classify(line), Line::Entry { key: k, .. }
-                if *owner == Some(section.as_bytes()) && same_key(k, key))
-        })
-        .flat_map(|(line, _)| line.iter().copied())
-        .collect()
+    let mut current = None;
+    let mut out = Vec::with_capacity(content.len());
+    for line in each_line(content) {
+        match classify(line) {
+            Line::Section(name) => current = Some(name),
+            Line::Entry { key: k, .. }
+                if current == Some(section.as_bytes()) && same_key(k, key) =>
+            {
+                continue;
+            }
+            _ => {}
+        }
+        out.extend_from_slice(line);
+    }
+    out
 }
 
 /// Every section name, in order.
+#[inline]
 pub fn section_names(content: &[u8]) -> Vec<String> {
-    lines(content)
-        .into_iter()
+    each_line(content)
         .filter_map(|line| match classify(line) {
             Line::Section(name) => Some(String::from_utf8_lossy(name).into_owned()),
             _ => None,
@@ -164,7 +185,7 @@ pub fn section_names(content: &[u8]) -> Vec<String> {
         .collect()
 }
 
-// Built only where proptest is (it is a native dev-dependency).
+// Built only where proptest is (a native dev-dependency).
 #[cfg(all(test, not(target_family = "wasm")))]
 mod properties;
 
@@ -235,6 +256,28 @@ mod tests {
             "[default]\nhost = x\n\n[http://127.0.0.1:3000]\nhost = https://h\nuserId = u1\nauthId = t1\n"
         );
         assert_eq!(section_names(&out), ["default", "http://127.0.0.1:3000"]);
+    }
+
+    #[test]
+    fn reads_every_form_the_hosts_reader_took() {
+        // The host's reader trimmed with `str::trim` (Unicode whitespace); the guest's
+        // stopped at ASCII whitespace.
+        for file in [
+            "[other]\nhost = https://o\n[default]\nHost = https://d\n",
+            "[ default ]\r\n\thost=https://d\r\n",
+            "\u{a0}[\u{a0}default\x0b]\u{3000}\nHOST\u{a0}=\u{2003}https://d\x0b\n",
+            "[default]\n; host = https://c\n# host = https://c\nhost = https://d",
+        ] {
+            assert_eq!(
+                get(file.as_bytes(), "default", "host").as_deref(),
+                Some("https://d"),
+                "in {file:?}"
+            );
+        }
+        assert_eq!(
+            get(b"host = https://x\n[default]\n", "default", "host"),
+            None
+        );
     }
 
     #[test]

@@ -9,11 +9,11 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use super::{Line, classify, get, remove, same_key, section_names, sections, set};
-use crate::dotenv::{lines, split_terminator};
-use crate::file_strategies::{
+use crate::strategies::{
     Bytes, arbitrary_file, base_url, borrowed, file_of, files_newline, last_terminated, noise_line,
     pairs, safe_value, shown, stored_value,
 };
+use crate::text::{lines, split_terminator};
 
 const OUR_KEYS: &[&str] = &["host", "userId", "authId", "issuedAt"];
 
@@ -53,6 +53,7 @@ const SYNTAX: &[&str] = &[
     " = ",
     " ",
     "\t",
+    "\u{a0}",
     ";",
     "#",
     "default",

@@ -8,11 +8,12 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::{assignment, get, lines, remove, set, split_terminator};
-use crate::file_strategies::{
+use super::{assignment, get, remove, set};
+use crate::strategies::{
     Bytes, arbitrary_file, borrowed, file_of, files_newline, last_terminated, noise_line, pairs,
     safe_value, shown, stored_value,
 };
+use crate::text::{lines, split_terminator};
 
 const OUR_KEYS: &[&str] = &["KONECTY_URL", "KONECTY_TOKEN", "KONECTY_USER_ID"];
 
@@ -24,6 +25,8 @@ const SYNTAX: &[&str] = &[
     "=",
     " ",
     "\t",
+    "\u{a0}",
+    "\x0b",
     "export ",
     "#",
     "'",
@@ -64,10 +67,10 @@ fn our_assignment() -> impl Strategy<Value = Vec<u8>> {
         noise_line(SYNTAX),
     ];
     (
-        select(&["", " ", "\t", "  "][..]),
+        select(&["", " ", "\t", "  ", "\u{a0}"][..]),
         select(&["", "export ", "export\t", "export   "][..]),
         select(OUR_KEYS),
-        select(&["=", " = ", "\t=", "= "][..]),
+        select(&["=", " = ", "\t=", "= ", "\u{3000}=\u{a0}"][..]),
         value,
         select(&["", " ", "\r"][..]),
     )
