@@ -1,6 +1,6 @@
 //! The two formats of the credential files, `.env` and ini, read and edited key by key:
-//! bytes in, bytes out, no I/O. The guest component edits the files with them; the host is
-//! to read the stored default host with them too, so that both read the files alike.
+//! bytes in, bytes out, no I/O. The guest component edits the files with them and the host
+//! reads the stored default host with them, so that both read the files alike.
 //!
 //! Why our own: these files are shared with people and other tools (sh, python-dotenv,
 //! configparser, the Node SDK), so changing our keys must leave every other byte as it was:

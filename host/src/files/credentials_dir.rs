@@ -191,30 +191,10 @@ pub enum StoredIn {
 /// `[default]` section of `credentials`. The host reads this itself, so that a component
 /// never chooses the origin it is granted.
 pub fn stored_default_host(dir: &Path) -> Result<Option<(String, StoredIn)>> {
-    let from_env = read_own(&dir.join(".env"))?.and_then(|text| {
-        text.lines().find_map(|line| {
-            let line = line.trim_start();
-            let line = line.strip_prefix("export ").map_or(line, str::trim_start);
-            let value = line
-                .strip_prefix("KONECTY_URL")?
-                .trim_start()
-                .strip_prefix('=')?;
-            Some(unquote(value.trim()).to_string())
-        })
-    });
-    let from_credentials = |text: String| {
-        let mut in_default = false;
-        text.lines().find_map(|line| {
-            let line = line.trim();
-            if line.starts_with('[') && line.ends_with(']') {
-                in_default = line[1..line.len() - 1].trim() == "default";
-                return None;
-            }
-            let (key, value) = line.split_once('=')?;
-            (in_default && key.trim().eq_ignore_ascii_case("host"))
-                .then(|| value.trim().to_string())
-        })
-    };
+    // The same readers as the component's editors (konecty-session-formats).
+    let from_env = read_own(&dir.join(".env"))?
+        .and_then(|text| formats::dotenv::get(text.as_bytes(), "KONECTY_URL"));
+    let from_credentials = |text: String| formats::ini::get(text.as_bytes(), "default", "host");
     if let Some(host) = from_env.filter(|h| !h.is_empty()) {
         return Ok(Some((host, StoredIn::EnvFile)));
     }
@@ -222,18 +202,6 @@ pub fn stored_default_host(dir: &Path) -> Result<Option<(String, StoredIn)>> {
         .and_then(from_credentials)
         .filter(|h| !h.is_empty())
         .map(|host| (host, StoredIn::Credentials)))
-}
-
-fn unquote(value: &str) -> &str {
-    for quote in ['"', '\''] {
-        if let Some(inner) = value
-            .strip_prefix(quote)
-            .and_then(|v| v.strip_suffix(quote))
-        {
-            return inner;
-        }
-    }
-    value
 }
 
 /// The most the host reads of a file of its own accord.
