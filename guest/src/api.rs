@@ -1,6 +1,6 @@
 //! Konecty's auth endpoints: requests, and answers turned into typed results.
 
-use crate::error::{Error, Reply, Result};
+use crate::error::{Error, Rejection, RejectionReason, Reply, Result};
 use crate::http::{self, Response, Verb};
 use crate::json::{self, ParseError, Value, WrongShape};
 use crate::validate::{self, BaseUrl};
@@ -345,7 +345,7 @@ fn expect_success(response: &Response) -> Result<Answer> {
     let answer = parse_answer(response)?;
     match answer.success {
         Some(true) => Ok(answer),
-        Some(false) => Err(Error::Rejected(Reply {
+        Some(false) => Err(rejected(Reply {
             status: 200,
             message: answer.server_message(),
             retry_after: None,
@@ -367,13 +367,34 @@ fn failure(response: &Response) -> Error {
     match status {
         429 => Error::RateLimited(reply),
         401 | 403 => Error::Unauthorized(reply),
-        400..=499 => Error::Rejected(reply),
+        400..=499 => rejected(reply),
         500..=599 => Error::ServerError(reply),
         300..=399 => Error::BadResponse(format!(
             "the server answered with a redirect (HTTP {status}); redirects are not followed"
         )),
         _ => Error::BadResponse(format!("the server answered with HTTP {status}")),
     }
+}
+
+/// A refusal, with what it means when the message is one of Konecty's own
+/// (`src/server/routes/api/auth/otp.ts`; ../shared/konecty-auth-api.md in the project).
+fn rejected(reply: Reply) -> Error {
+    let message = reply.message.as_deref().unwrap_or("").trim();
+    let reason = if message == "Invalid OTP code" {
+        Some(RejectionReason::WrongCode)
+    } else if message.starts_with("Maximum verification attempts") {
+        Some(RejectionReason::NoTriesLeft)
+    } else if message.starts_with("OTP not found or expired") {
+        Some(RejectionReason::Expired)
+    } else if message == "Geolocation required" {
+        Some(RejectionReason::GeolocationRequired)
+    } else if message.starts_with("Não foi possível enviar o código de verificação") {
+        // Konecty's answer for an email or phone no active user has (404, or 400).
+        Some(RejectionReason::UnknownUser)
+    } else {
+        None
+    };
+    Error::Rejected(Rejection { reason, reply })
 }
 
 fn message_of(response: &Response) -> Option<String> {
@@ -447,7 +468,10 @@ mod tests {
         }
         assert_eq!(
             verify_otp_reply(&reply(400, body)),
-            Err(Error::Rejected(replied(400, Some("Too many codes"), None)))
+            Err(Error::Rejected(Rejection {
+                reason: None,
+                reply: replied(400, Some("Too many codes"), None)
+            }))
         );
         assert_eq!(
             session_info_reply(&reply(503, "<html>busy</html>")),
@@ -463,6 +487,48 @@ mod tests {
             login_options_reply(&reply(204, "")),
             Err(bad("the server answered with HTTP 204"))
         );
+    }
+
+    #[test]
+    fn konectys_refusals_say_what_they_mean() {
+        let unknown = "Não foi possível enviar o código de verificação. Verifique seus dados \
+                       de cadastro com o administrador.";
+        for (status, message, expected) in [
+            (400, "Invalid OTP code", Some(RejectionReason::WrongCode)),
+            (
+                400,
+                "Maximum verification attempts exceeded. Please request a new OTP.",
+                Some(RejectionReason::NoTriesLeft),
+            ),
+            (
+                400,
+                "OTP not found or expired. Please request a new OTP.",
+                Some(RejectionReason::Expired),
+            ),
+            (
+                400,
+                "Geolocation required",
+                Some(RejectionReason::GeolocationRequired),
+            ),
+            (404, unknown, Some(RejectionReason::UnknownUser)),
+            (400, unknown, Some(RejectionReason::UnknownUser)),
+            // The server's format check: the component checks the format first, so this
+            // is not a wrong code.
+            (400, "Invalid OTP code format. Must be 6 digits", None),
+            (404, "Not Found", None),
+            (400, "Invalid email format", None),
+        ] {
+            let body = format!(r#"{{"success":false,"errors":[{{"message":"{message}"}}]}}"#);
+            let Err(Error::Rejected(rejection)) = verify_otp_reply(&reply(status, &body)) else {
+                panic!("expected a rejection for {status} {message:?}");
+            };
+            assert_eq!(rejection.reason, expected, "for {status} {message:?}");
+            assert_eq!(
+                rejection.reply.message.as_deref(),
+                Some(message),
+                "the server's words are kept"
+            );
+        }
     }
 
     #[test]
@@ -514,10 +580,13 @@ mod tests {
                 200,
                 r#"{"success":false,"errors":[{"message":"User not found"}]}"#
             )),
-            Err(Error::Rejected(Reply {
-                status: 200,
-                message: Some("User not found".to_string()),
-                retry_after: None,
+            Err(Error::Rejected(Rejection {
+                reason: None,
+                reply: Reply {
+                    status: 200,
+                    message: Some("User not found".to_string()),
+                    retry_after: None,
+                }
             }))
         );
         assert_eq!(

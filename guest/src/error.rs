@@ -1,36 +1,9 @@
-//! The errors the flow can end in. Converted to the WIT `error` variant in `lib.rs`.
+//! The errors the flow can end in: the WIT `error` variant itself (no copy of it to keep in
+//! step), with the helpers that make them.
 
-/// An HTTP answer from Konecty that was not a success.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u16,
-    /// `errors[0].message` or `message` from the JSON body, as the server wrote it.
-    pub message: Option<String>,
-    /// Seconds from a `Retry-After` header, when the server sent one in seconds.
-    pub retry_after: Option<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::enum_variant_names)] // mirrors the WIT variant's case names
-pub enum Error {
-    InvalidInput(String),
-    /// None: no OTP at all; Some: only through that channel.
-    OtpNotEnabled(Option<Channel>),
-    Rejected(Reply),
-    RateLimited(Reply),
-    Unauthorized(Reply),
-    ServerError(Reply),
-    Network(String),
-    Denied(String),
-    BadResponse(String),
-    Storage(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Whatsapp,
-}
+pub use crate::konecty::session::types::{
+    Channel, Error, Rejection, RejectionReason, ServerReply as Reply,
+};
 
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 

@@ -33,7 +33,8 @@ pub use network::transport::USER_AGENT;
 pub use network::trust::Trust;
 pub use sandbox::bindings::{
     ApiError, ApiSession, Channel, ClientLabel, CodeRequest, Geolocation, Identifier, LoginMethods,
-    LogoutOutcome, OtpSent, SaveTargets, ServerReply, SessionCheck, StoredSession,
+    LogoutOutcome, OtpSent, Rejection, RejectionReason, SaveTargets, ServerReply, SessionCheck,
+    StoredSession,
 };
 pub use sandbox::error::{Error, Stop};
 pub use sandbox::grant::{ComponentSource, Grant};

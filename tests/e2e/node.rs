@@ -66,8 +66,8 @@ fn under_node_with_jco_the_component_logs_in_and_writes_what_our_binary_writes()
     assert!(
         ready["exports"]
             .as_array()
-            .is_some_and(|keys| keys.contains(&json!("konecty:session/api@0.3.0"))),
-        "expected jco to export konecty:session/api@0.3.0, got {}",
+            .is_some_and(|keys| keys.contains(&json!("konecty:session/api@0.4.0"))),
+        "expected jco to export konecty:session/api@0.4.0, got {}",
         ready["exports"]
     );
     assert_eq!(
@@ -128,7 +128,8 @@ fn under_node_with_jco_the_component_logs_in_and_writes_what_our_binary_writes()
             json!([host, {"tag": "email", "val": EMAIL}, wrong, null, null])
         ),
         json!({"err": {"tag": "rejected", "val": {
-            "status": 400, "message": "Invalid OTP code", "retryAfter": null
+            "reason": "wrong-code",
+            "reply": {"status": 400, "message": "Invalid OTP code", "retryAfter": null}
         }}}),
         "a wrong code"
     );

@@ -46,7 +46,7 @@ const instance = await instantiate(
   async (name) => WebAssembly.compile(await readFile(join(outDir, name))),
   shim.getImportObject(),
 );
-const api = instance["konecty:session/api@0.3.0"] ?? instance.api;
+const api = instance["konecty:session/api@0.4.0"] ?? instance.api;
 line({ ready: true, imports, exports: Object.keys(instance).sort(), functions: Object.keys(api).sort() });
 
 for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {

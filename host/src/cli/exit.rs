@@ -4,7 +4,15 @@ use std::fmt;
 use std::process::ExitCode;
 
 use konecty_session::network::incident::Incident;
-use konecty_session::{ApiError, Channel, Error as SandboxError, ServerReply};
+use konecty_session::{
+    ApiError, Channel, Error as SandboxError, Rejection, RejectionReason, ServerReply,
+};
+
+/// What to say when the namespace wanted the device's location: the server checks it after
+/// it has used the code up.
+pub const GEOLOCATION_NEEDED: &str = "this namespace requires the device's location with the \
+    code, and the server has used the code up: request a new code, then verify with \
+    --geolocation LAT,LON (for example --geolocation=-23.55,-46.63)";
 
 /// Every exit code the binary uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,12 +126,6 @@ impl Failure {
         self.kind.exit()
     }
 
-    /// The same failure with the server's own words attached.
-    pub fn with_server_message(mut self, server_message: Option<String>) -> Self {
-        self.server_message = server_message;
-        self
-    }
-
     /// Whatever error reached `main`, as a failure.
     pub fn of(err: &anyhow::Error) -> Failure {
         let message = one_line(&format!("{err:#}"));
@@ -212,9 +214,10 @@ impl From<ApiError> for Failure {
     fn from(err: ApiError) -> Failure {
         use ApiError::*;
         let server_message = match &err {
-            Rejected(r) | RateLimited(r) | Unauthorized(r) | ServerError(r) => {
-                r.message.as_deref().map(one_line)
-            }
+            Rejected(Rejection { reply: r, .. })
+            | RateLimited(r)
+            | Unauthorized(r)
+            | ServerError(r) => r.message.as_deref().map(one_line),
             _ => None,
         };
         let (kind, message) = match err {
@@ -236,7 +239,14 @@ impl From<ApiError> for Failure {
                     }
                 },
             ),
-            Rejected(r) => (Kind::Rejected, format!("the server refused: {}", said(&r))),
+            Rejected(Rejection {
+                reason: Some(RejectionReason::GeolocationRequired),
+                ..
+            }) => (Kind::Rejected, GEOLOCATION_NEEDED.to_string()),
+            Rejected(r) => (
+                Kind::Rejected,
+                format!("the server refused: {}", said(&r.reply)),
+            ),
             RateLimited(r) => (
                 Kind::RateLimited,
                 format!(
@@ -314,7 +324,13 @@ mod tests {
             (ApiError::InvalidInput("x".into()), Exit::Usage),
             (ApiError::OtpNotEnabled(None), Exit::Refused),
             (ApiError::OtpNotEnabled(Some(Channel::Email)), Exit::Refused),
-            (ApiError::Rejected(reply()), Exit::Refused),
+            (
+                ApiError::Rejected(Rejection {
+                    reason: None,
+                    reply: reply(),
+                }),
+                Exit::Refused,
+            ),
             (ApiError::RateLimited(reply()), Exit::Refused),
             (ApiError::Unauthorized(reply()), Exit::Refused),
             (ApiError::ServerError(reply()), Exit::Unavailable),

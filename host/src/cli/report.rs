@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use konecty_session::{Channel, OtpSent};
 
-use crate::cli::exit::{Exit, Failure, Kind, one_line};
+use crate::cli::exit::{Exit, one_line};
 use crate::cli::present::{self, mask};
 
 /// What a command has to say: `text` for people, `json` for `--json`.
@@ -29,21 +29,6 @@ impl Report {
 /// another (`otpConfig.expirationMinutes`) and no answer says it: shown only through
 /// [`code_lifetime_note`], never as a fact.
 pub const CODE_LIFETIME_SECS: u64 = 5 * 60;
-
-/// What to say when the namespace wanted the device's location: the server checks it after
-/// it has used the code up.
-pub const GEOLOCATION_NEEDED: &str = "this namespace requires the device's location with the \
-    code, and the server has used the code up: request a new code, then verify with \
-    --geolocation LAT,LON (for example --geolocation=-23.55,-46.63)";
-
-/// Whether the server refused for want of a location (`Geolocation required`).
-pub fn geolocation_required(failure: &Failure) -> bool {
-    failure.kind == Kind::Rejected
-        && failure
-            .server_message
-            .as_deref()
-            .is_some_and(|m| m.trim() == "Geolocation required")
-}
 
 /// The age past which a session may be closed by its user's next login anywhere: the
 /// default of the namespace's `loginExpiration`.

@@ -5,8 +5,8 @@ wasmtime::component::bindgen!({ world: "session", path: "../wit" });
 
 pub use konecty::session::types::{
     Channel, ClientLabel, CodeRequest, CredentialFile, Error as ApiError, Geolocation, Identifier,
-    LoginMethods, LogoutOutcome, OtpSent, SaveTargets, ServerReply, Session as ApiSession,
-    SessionCheck, StoredSession,
+    LoginMethods, LogoutOutcome, OtpSent, Rejection, RejectionReason, SaveTargets, ServerReply,
+    Session as ApiSession, SessionCheck, StoredSession,
 };
 
 include!(concat!(env!("OUT_DIR"), "/guest_component.rs"));

@@ -153,9 +153,8 @@ impl Bounded for ApiError {
         match self {
             InvalidInput(text) | Network(text) | Denied(text) | BadResponse(text)
             | Storage(text) => text.excess(),
-            Rejected(reply) | RateLimited(reply) | Unauthorized(reply) | ServerError(reply) => {
-                reply.excess()
-            }
+            Rejected(rejection) => rejection.reply.excess(),
+            RateLimited(reply) | Unauthorized(reply) | ServerError(reply) => reply.excess(),
             OtpNotEnabled(_) => None,
         }
     }
@@ -164,6 +163,7 @@ impl Bounded for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::bindings::Rejection;
 
     #[test]
     fn strings_and_lists_over_their_caps_are_found_wherever_they_sit() {
@@ -174,10 +174,13 @@ mod tests {
         assert_eq!(hosts.excess().map(|e| e.what), Some("a list"));
         let nested: Result<Vec<String>, ApiError> = Ok(vec!["ok".into(), long.clone()]);
         assert_eq!(nested.excess().map(|e| e.what), Some("a string"));
-        let error: Result<(), ApiError> = Err(ApiError::Rejected(ServerReply {
-            status: 400,
-            message: Some(long),
-            retry_after: None,
+        let error: Result<(), ApiError> = Err(ApiError::Rejected(Rejection {
+            reason: None,
+            reply: ServerReply {
+                status: 400,
+                message: Some(long),
+                retry_after: None,
+            },
         }));
         assert!(
             error.excess().is_some(),

@@ -10,13 +10,15 @@ use crate::cli::args::{Config, Host, LoginArgs};
 use crate::cli::exit::{Exit, Failure, Kind, one_line, wait_hint};
 use crate::cli::inputs::maybe_identifier;
 use crate::cli::present;
-use crate::cli::report::{GEOLOCATION_NEEDED, Report, logged_in_line, sent_line};
+use crate::cli::report::{Report, logged_in_line, sent_line};
 use crate::cli::session::{
     Candidate, attempt, call, client_label, files_are_editable, open, refuse_if_issued_elsewhere,
     save,
 };
 use konecty_session::files::credentials_dir::DirAccess;
-use konecty_session::{ApiError, Identifier, LoginMethods, OtpSent, Sandbox, SaveTargets};
+use konecty_session::{
+    ApiError, Identifier, LoginMethods, OtpSent, RejectionReason, Sandbox, SaveTargets,
+};
 
 /// Wrong codes the server accepts before it wants a new one.
 const TRIES: u32 = 3;
@@ -94,14 +96,10 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
             Err(ApiError::InvalidInput(_)) => {
                 terminal.say("A code is 6 digits: 123456, 123 456 or 123-456.\n");
             }
-            Err(ApiError::Rejected(reply)) => {
-                let message = reply.message.as_deref().unwrap_or("");
-                if message.trim() == "Geolocation required" {
-                    return Err(Failure::new(Kind::Rejected, GEOLOCATION_NEEDED)
-                        .with_server_message(reply.message.clone())
-                        .into());
-                }
-                if message.starts_with("Invalid OTP code") && !message.contains("format") {
+            // What the guest recognised in Konecty's answer decides; a location the
+            // namespace wants, or any other refusal, ends the login with its message.
+            Err(ApiError::Rejected(rejection)) => match rejection.reason {
+                Some(RejectionReason::WrongCode) => {
                     wrong += 1;
                     let left = TRIES.saturating_sub(wrong);
                     terminal.say(&match left {
@@ -109,14 +107,15 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
                         1 => "Wrong code: 1 try left.\n".to_string(),
                         n => format!("Wrong code: {n} tries left.\n"),
                     });
-                } else if message.starts_with("Maximum verification attempts") {
-                    terminal.say("No tries left for this code: type r for a new one.\n");
-                } else if message.starts_with("OTP not found or expired") {
-                    terminal.say("The code expired: type r for a new one.\n");
-                } else {
-                    return Err(Failure::from(ApiError::Rejected(reply)).into());
                 }
-            }
+                Some(RejectionReason::NoTriesLeft) => {
+                    terminal.say("No tries left for this code: type r for a new one.\n");
+                }
+                Some(RejectionReason::Expired) => {
+                    terminal.say("The code expired: type r for a new one.\n");
+                }
+                _ => return Err(Failure::from(ApiError::Rejected(rejection)).into()),
+            },
             Err(err) => return Err(Failure::from(err).into()),
         }
     }

@@ -9,7 +9,7 @@ use konecty_session::{Geolocation, Identifier, Sandbox, SaveTargets};
 use crate::cli::args::{Config, Host};
 use crate::cli::exit::{Failure, Kind, one_line};
 use crate::cli::present::mask;
-use crate::cli::report::{GEOLOCATION_NEEDED, Report, geolocation_required};
+use crate::cli::report::Report;
 use crate::cli::session::{call, client_label, files_are_editable, open, save};
 
 pub fn verify_otp(
@@ -35,11 +35,6 @@ pub fn verify_otp(
         s.verify_otp(&host.url, &who, code, Some(&label), geolocation)
     })
     .map_err(|err| match (&masked, err.downcast::<Failure>()) {
-        (_, Ok(failure)) if geolocation_required(&failure) => {
-            Failure::new(failure.kind, GEOLOCATION_NEEDED)
-                .with_server_message(failure.server_message)
-                .into()
-        }
         (Some(masked), Ok(mut failure)) => {
             failure.message = format!(
                 "{} (the pending request's code, sent to {masked})",
