@@ -53,6 +53,17 @@ pub fn rfc3339(secs: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
 }
 
+/// A moment in seconds since the epoch; JSON writes it as [`rfc3339`], text as each
+/// command words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcTime(pub u64);
+
+impl serde::Serialize for UtcTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&rfc3339(self.0))
+    }
+}
+
 /// `14:05 UTC`.
 pub fn clock_time(secs: u64) -> String {
     format!("{} UTC", &rfc3339(secs)[11..16])

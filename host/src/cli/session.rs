@@ -2,11 +2,11 @@
 //! [`Failure`]s, saving a session, and which token to use (the token precedence, in one
 //! place: [`candidates`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
-use serde_json::json;
+use serde::{Serialize, Serializer};
 
 use konecty_session::files::credentials_dir::{self, DirAccess};
 use konecty_session::sandbox::bindings::CredentialFile;
@@ -16,9 +16,9 @@ use konecty_session::{
 };
 
 use crate::cli::args::{Config, Host, env_var};
-use crate::cli::exit::{Exit, Failure, Kind, one_line};
+use crate::cli::exit::{Failure, Kind};
 use crate::cli::present::mask_email;
-use crate::cli::report::{Report, SOURCE, logged_in_line};
+use crate::cli::report::{LoggedIn, SOURCE, Saved, User};
 
 /// Prepares the credentials directory and loads the component with its grant: the
 /// directory, and HTTP to `host`'s origin only (none at all when `host` is None).
@@ -119,50 +119,35 @@ pub fn files_are_editable(sandbox: &mut Sandbox, host: &Host) -> Result<()> {
     call(sandbox, |s| s.read_sessions(&host.url)).map(drop)
 }
 
-/// Saves a fresh session and reports who is logged in where.
+/// Saves a fresh session and says who is logged in where.
 pub fn save(
     config: &Config,
     sandbox: &mut Sandbox,
     host: &Host,
     session: &ApiSession,
     targets: SaveTargets,
-) -> Result<Report> {
+) -> Result<LoggedIn> {
     // The granted origin issued it, whatever the component says the session's host is.
     record_issuer(config, &session.token, host);
     if targets != SaveTargets::empty() {
         call(sandbox, |s| s.save_session(session, targets))?;
     }
-    let dir = config.dir.display();
-    let env = targets.contains(SaveTargets::ENV_FILE);
-    let credentials = targets.contains(SaveTargets::CREDENTIALS_FILE);
-    let saved = match (env, credentials) {
-        (true, true) => format!("Saved to {dir}/.env and {dir}/credentials."),
-        (true, false) => format!("Saved to {dir}/.env."),
-        (false, true) => format!("Saved to {dir}/credentials."),
-        (false, false) => "Not saved (--no-env and --no-credentials).".to_string(),
-    };
     let email = session.email.as_deref().map(mask_email);
-    // The granted host, not the component's word for it.
-    let text = format!(
-        "{}\n{saved}\n",
-        logged_in_line(
-            &host.url,
+    Ok(LoggedIn {
+        // The granted host, not the component's word for it.
+        host: host.url.clone(),
+        user: User::new(
+            Some(&session.user_id),
             session.name.as_deref(),
             email.as_deref(),
-            &session.user_id
-        )
-    );
-    let json = json!({
-        "host": host.url,
-        "user": {
-            "id": one_line(&session.user_id),
-            "name": session.name.as_deref().map(one_line),
-            "email": email,
+        ),
+        saved: Saved {
+            env_file: targets.contains(SaveTargets::ENV_FILE),
+            credentials_file: targets.contains(SaveTargets::CREDENTIALS_FILE),
         },
-        "saved": {"envFile": env, "credentialsFile": credentials},
-        "dir": config.dir,
-    });
-    Ok(Report::new(Exit::Success, text, json))
+        dir: config.dir.clone(),
+        verified_for: None,
+    })
 }
 
 /// The label the server records with the session: this tool, and this machine's hash.
@@ -246,13 +231,25 @@ impl TokenSource {
     }
 
     pub fn describe(self, config: &Config) -> String {
-        let dir = config.dir.display();
+        self.describe_in(&config.dir)
+    }
+
+    /// [`describe`](Self::describe), for the credentials directory `dir`.
+    pub fn describe_in(self, dir: &Path) -> String {
+        let dir = dir.display();
         match self {
             TokenSource::Flag => "--token-stdin".to_string(),
             TokenSource::Environment => "KONECTY_TOKEN".to_string(),
             TokenSource::EnvFile => format!("{dir}/.env"),
             TokenSource::Credentials => format!("{dir}/credentials"),
         }
+    }
+}
+
+/// In JSON, by its [`name`](TokenSource::name).
+impl Serialize for TokenSource {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 

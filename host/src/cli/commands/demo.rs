@@ -66,17 +66,20 @@ pub fn demo(cli: &Cli) -> Result<Report> {
             config.dir.display()
         );
     }
-    step("login-options".into(), login_options(&config)?);
+    step(
+        "login-options".into(),
+        Report::of(&login_options(&config)?)?,
+    );
     step(
         format!("request-otp --email {email}"),
-        request_otp(&config, &who)?,
+        Report::of(&request_otp(&config, &who)?)?,
     );
     let code = server
         .code_for(email)
         .context("the built-in server issued no code")?;
     step(
         "verify-otp --otp-stdin   (the built-in server hands the code over)".into(),
-        verify_otp(&config, None, &code, SaveTargets::all(), None)?,
+        Report::of(&verify_otp(&config, None, &code, SaveTargets::all(), None)?)?,
     );
     if !config.json {
         for file in [".env", "credentials"] {
@@ -95,9 +98,9 @@ pub fn demo(cli: &Cli) -> Result<Report> {
         offline: false,
         token_stdin: false,
     };
-    step("status".into(), status(&config, &online)?);
-    step("logout".into(), logout(&config)?);
-    let after = step("status".into(), status(&config, &online)?);
+    step("status".into(), Report::of(&status(&config, &online)?)?);
+    step("logout".into(), Report::of(&logout(&config)?)?);
+    let after = step("status".into(), Report::of(&status(&config, &online)?)?);
     let text = format!(
         "\nDone: status now exits {} (not logged in), as expected.\n",
         after as u8

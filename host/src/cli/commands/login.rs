@@ -1,16 +1,17 @@
 //! `login`: the whole flow at a terminal. Questions and progress go to stderr, the result
 //! to stdout (one JSON object with `--json`).
 
+use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::cli::args::{Config, Host, LoginArgs};
-use crate::cli::exit::{Exit, Failure, Kind, one_line, wait_hint};
+use crate::cli::exit::{Failure, Kind, one_line, wait_hint};
 use crate::cli::inputs::maybe_identifier;
 use crate::cli::present;
-use crate::cli::report::{Report, logged_in_line, sent_line};
+use crate::cli::report::{CodeSent, LoggedIn, Outcome, User};
 use crate::cli::session::{
     Candidate, attempt, call, client_label, files_are_editable, open, refuse_if_issued_elsewhere,
     save,
@@ -23,14 +24,53 @@ use konecty_session::{
 /// Wrong codes the server accepts before it wants a new one.
 const TRIES: u32 = 3;
 
-pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
+/// How a login ended: with a stored session that still works, or with a new one.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Login {
+    AlreadyLoggedIn(AlreadyLoggedIn),
+    LoggedIn(LoggedIn),
+}
+
+impl fmt::Display for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Login::AlreadyLoggedIn(already) => already.fmt(f),
+            Login::LoggedIn(logged_in) => logged_in.fmt(f),
+        }
+    }
+}
+
+impl Outcome for Login {}
+
+/// A stored session the server still accepts, so login did nothing.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlreadyLoggedIn {
+    host: String,
+    /// Always true: how a script tells this answer from a new login's.
+    already_logged_in: bool,
+    user: User,
+}
+
+impl fmt::Display for AlreadyLoggedIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Already logged in {}", self.user.session_at(&self.host))?;
+        writeln!(
+            f,
+            "Nothing to do; to log in again anyway: konecty-session login --force"
+        )
+    }
+}
+
+pub fn login(config: &Config, args: &LoginArgs) -> Result<Login> {
     if !std::io::stdin().is_terminal() {
         // Safe to call as "make sure I am logged in": a valid session is the answer.
         if !args.force {
             let (host, _) = config.host()?;
             let mut sandbox = open(config, Some(&host), DirAccess::ReadOnly)?;
-            if let Some(report) = still_logged_in(config, &mut sandbox, &host)? {
-                return Ok(report);
+            if let Some(already) = still_logged_in(config, &mut sandbox, &host)? {
+                return Ok(Login::AlreadyLoggedIn(already));
             }
         }
         return Err(Failure::new(
@@ -47,9 +87,9 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         return Err(Failure::from(ApiError::OtpNotEnabled(None)).into());
     }
     if !args.force
-        && let Some(report) = still_logged_in(config, &mut sandbox, &host)?
+        && let Some(already) = still_logged_in(config, &mut sandbox, &host)?
     {
-        return Ok(report);
+        return Ok(Login::AlreadyLoggedIn(already));
     }
 
     files_are_editable(&mut sandbox, &host)?;
@@ -58,7 +98,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         Some(who) => call(&mut sandbox, |s| s.request_otp(&host.url, &who))?,
         None => ask_and_send(&mut terminal, &mut sandbox, &host, methods)?,
     };
-    terminal.say(&sent_line(&sent, present::now()));
+    terminal.say(&CodeSent::new(&sent, present::now()).to_string());
     // The normalized recipient (a phone in E.164), for resends and the verification.
     let who = sent.sent_to.clone();
 
@@ -76,7 +116,7 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
                 Ok(again) => {
                     sent = again;
                     wrong = 0;
-                    terminal.say(&sent_line(&sent, present::now()));
+                    terminal.say(&CodeSent::new(&sent, present::now()).to_string());
                 }
                 Err(ApiError::RateLimited(reply)) => terminal.say(&format!(
                     "Too many codes requested: {}, then type r again.\n",
@@ -91,7 +131,8 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
         })?;
         match verified {
             Ok(session) => {
-                return save(config, &mut sandbox, &host, &session, SaveTargets::all());
+                let logged_in = save(config, &mut sandbox, &host, &session, SaveTargets::all())?;
+                return Ok(Login::LoggedIn(logged_in));
             }
             Err(ApiError::InvalidInput(_)) => {
                 terminal.say("A code is 6 digits: 123456, 123 456 or 123-456.\n");
@@ -121,8 +162,12 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Report> {
     }
 }
 
-/// The report for an already valid stored session, if there is one.
-fn still_logged_in(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Result<Option<Report>> {
+/// The stored session, if there is one the server still accepts.
+fn still_logged_in(
+    config: &Config,
+    sandbox: &mut Sandbox,
+    host: &Host,
+) -> Result<Option<AlreadyLoggedIn>> {
     let stored = call(sandbox, |s| s.read_sessions(&host.url))?;
     let Some(first) = stored.first() else {
         return Ok(None);
@@ -140,26 +185,11 @@ fn still_logged_in(config: &Config, sandbox: &mut Sandbox, host: &Host) -> Resul
     }
     let user_id = check.user_id.or_else(|| first.user_id.clone());
     let email = check.email.as_deref().map(present::mask_email);
-    let text = format!(
-        "Already {}\nNothing to do; to log in again anyway: konecty-session login --force\n",
-        logged_in_line(
-            &host.url,
-            check.name.as_deref(),
-            email.as_deref(),
-            user_id.as_deref().unwrap_or("?")
-        )
-        .replacen("Logged in", "logged in", 1)
-    );
-    let json = json!({
-        "host": host.url,
-        "alreadyLoggedIn": true,
-        "user": {
-            "id": user_id.as_deref().map(one_line),
-            "name": check.name.as_deref().map(one_line),
-            "email": email,
-        },
-    });
-    Ok(Some(Report::new(Exit::Success, text, json)))
+    Ok(Some(AlreadyLoggedIn {
+        host: host.url.clone(),
+        already_logged_in: true,
+        user: User::new(user_id.as_deref(), check.name.as_deref(), email.as_deref()),
+    }))
 }
 
 /// Asks for an email or phone until the component accepts one, and sends it the code.

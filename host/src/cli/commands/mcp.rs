@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::cli::args::{Config, Host, HostSource, StatusArgs};
 use crate::cli::commands::{login_options, logout, request_otp, status, token, verify_otp};
 use crate::cli::exit::{Exit, Failure, Kind};
-use crate::cli::report::Report;
+use crate::cli::report::{Outcome, Report};
 use konecty_session::{Identifier, SaveTargets};
 
 const INSTRUCTIONS: &str = "\
@@ -236,10 +236,10 @@ impl ServerHandler for McpServer {
 impl McpServer {
     /// Runs one command on its own thread (the sandbox blocks, and brings its own async
     /// runtime for HTTP), with the host the call names.
-    async fn run(
+    async fn run<O: Outcome>(
         &self,
         host: Option<String>,
-        command: impl FnOnce(&Config) -> Result<Report> + Send + 'static,
+        command: impl FnOnce(&Config) -> Result<O> + Send + 'static,
     ) -> CallToolResult {
         let config = match self.config_for(host) {
             Ok(config) => config,
@@ -249,7 +249,7 @@ impl McpServer {
         let started = std::thread::Builder::new()
             .name("konecty-session-call".into())
             .spawn(move || {
-                let _ = answer.send(command(&config));
+                let _ = answer.send(command(&config).and_then(|outcome| Report::of(&outcome)));
             });
         if let Err(err) = started {
             return failed(&Failure::new(

@@ -1,20 +1,38 @@
 //! `token`: print the token in use, for scripts.
 
+use std::fmt;
+
 use anyhow::Result;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::cli::args::Config;
-use crate::cli::exit::Exit;
-use crate::cli::report::Report;
-use crate::cli::session::best_token;
+use crate::cli::report::Outcome;
+use crate::cli::session::{TokenSource, best_token};
 
-pub fn token(config: &Config) -> Result<Report> {
+/// The token status would use for `host`, and where it came from. Displayed: the token
+/// alone, for `$(konecty-session token)`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInUse {
+    host: String,
+    /// Printable: [`best_token`] refuses any other.
+    token: String,
+    token_source: TokenSource,
+}
+
+impl fmt::Display for TokenInUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.token)
+    }
+}
+
+impl Outcome for TokenInUse {}
+
+pub fn token(config: &Config) -> Result<TokenInUse> {
     let (host, winner) = best_token(config)?;
-    let json =
-        json!({"host": host.url, "token": winner.token, "tokenSource": winner.source.name()});
-    Ok(Report::new(
-        Exit::Success,
-        format!("{}\n", winner.token),
-        json,
-    ))
+    Ok(TokenInUse {
+        host: host.url,
+        token: winner.token,
+        token_source: winner.source,
+    })
 }

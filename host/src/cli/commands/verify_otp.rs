@@ -1,7 +1,6 @@
 //! `verify-otp`: trade the code for a session and save it.
 
 use anyhow::Result;
-use serde_json::json;
 
 use konecty_session::files::credentials_dir::DirAccess;
 use konecty_session::{Geolocation, Identifier, Sandbox, SaveTargets};
@@ -9,7 +8,7 @@ use konecty_session::{Geolocation, Identifier, Sandbox, SaveTargets};
 use crate::cli::args::{Config, Host};
 use crate::cli::exit::{Failure, Kind, one_line};
 use crate::cli::present::mask;
-use crate::cli::report::Report;
+use crate::cli::report::LoggedIn;
 use crate::cli::session::{call, client_label, files_are_editable, open, save};
 
 pub fn verify_otp(
@@ -18,7 +17,7 @@ pub fn verify_otp(
     code: &str,
     targets: SaveTargets,
     geolocation: Option<Geolocation>,
-) -> Result<Report> {
+) -> Result<LoggedIn> {
     let (host, _) = config.host()?;
     let mut sandbox = open(config, Some(&host), DirAccess::ReadWrite)?;
     if targets != SaveTargets::empty() {
@@ -45,15 +44,9 @@ pub fn verify_otp(
         (_, Ok(failure)) => failure.into(),
         (_, Err(other)) => other,
     })?;
-    let mut report = save(config, &mut sandbox, &host, &session, targets)?;
-    if let Some(masked) = masked {
-        report.text = format!(
-            "Verified the code sent to {masked} (the pending request).\n{}",
-            report.text
-        );
-        report.json["verifiedFor"] = json!(masked);
-    }
-    Ok(report)
+    let mut logged_in = save(config, &mut sandbox, &host, &session, targets)?;
+    logged_in.verified_for = masked;
+    Ok(logged_in)
 }
 
 /// The recipient of the code request remembered for `host` (kept an hour: the server says
