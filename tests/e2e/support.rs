@@ -156,12 +156,16 @@ impl Home {
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("the konecty-session binary runs");
         if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
+            // A command that fails before it reads stdin (a bad flag, say) closes it: that
+            // is the command's answer, not the harness's failure.
+            let written = child.stdin.take().unwrap().write_all(input.as_bytes());
+            if let Err(e) = written {
+                assert_eq!(
+                    e.kind(),
+                    std::io::ErrorKind::BrokenPipe,
+                    "writing the command's stdin failed: {e}"
+                );
+            }
         }
         let output = child.wait_with_output().unwrap();
         Outcome {

@@ -616,8 +616,39 @@ impl Config {
             flags.push_str(&format!("--host {} ", host.url));
         }
         if let Some(dir) = &self.explicit_dir {
-            flags.push_str(&format!("--dir {} ", dir.display()));
+            flags.push_str(&format!(
+                "--dir {} ",
+                shell_word(&dir.display().to_string())
+            ));
         }
         flags
+    }
+}
+
+/// `text` as one word of a shell command line: as it is when nothing in it is special,
+/// else single-quoted, so that a suggested command can be pasted as it is.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:@%+=,~".contains(c));
+    if plain && !text.starts_with('~') {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_directories_paste_as_one_word() {
+        assert_eq!(shell_word("/home/ana/.konecty"), "/home/ana/.konecty");
+        assert_eq!(shell_word("/tmp/my dir"), "'/tmp/my dir'");
+        assert_eq!(shell_word("/tmp/it's"), r"'/tmp/it'\''s'");
+        assert_eq!(shell_word("~ana"), "'~ana'");
+        assert_eq!(shell_word(""), "''");
     }
 }

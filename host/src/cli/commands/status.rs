@@ -12,7 +12,7 @@ use konecty_session::files::credentials_dir::DirAccess;
 use crate::cli::args::{Config, Host, HostSource, StatusArgs};
 use crate::cli::exit::{Exit, Failure, Kind, one_line};
 use crate::cli::inputs::read_token;
-use crate::cli::present::{self, UtcTime};
+use crate::cli::present::{self, UtcTime, mask_email};
 use crate::cli::report::{Outcome, SESSION_AGE_NOTE, SESSION_CLEANUP_AGE_SECS, User};
 use crate::cli::session::{
     TokenSource, attempt, call, candidates, issuer_of, open, record_issuer,
@@ -261,10 +261,12 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Status> {
     }
     let user_id = check.user_id.or_else(|| winner.user_id.clone());
     status.logged_in = true;
+    // Masked, as verify-otp and login show it: an email is not printed in full.
+    let email = check.email.as_deref().map(mask_email);
     status.user = Some(User::new(
         user_id.as_deref(),
         check.name.as_deref(),
-        check.email.as_deref(),
+        email.as_deref(),
     ));
     Ok(status)
 }
