@@ -3,9 +3,14 @@
 use crate::error::{Error, Rejection, RejectionReason, Reply, Result};
 use crate::http::{self, Response, Verb};
 use crate::json::{self, ParseError, Value, WrongShape};
+use crate::konecty::session::types::{
+    ClientLabel, Geolocation, LoginMethods, Session, SessionCheck,
+};
 use crate::validate::{self, BaseUrl};
 
-/// Who receives the code: checked, and for phones normalized to E.164.
+/// Who receives the code: checked, and for phones normalized to E.164. Kept beside the WIT
+/// `identifier` because it means more: only `validate` makes one, so holding a `Who` means
+/// the address or phone was checked (and the phone normalized) before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
     Email(String),
@@ -23,51 +28,30 @@ impl Who {
     }
 }
 
-/// What verify-otp tells the server about this client (`source`, `fingerprint`).
-pub struct Label<'a> {
-    pub source: &'a str,
-    pub fingerprint: Option<&'a str>,
-}
-
 /// What `GET /api/auth/login-options` offers; an absent flag means "no".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginOptions {
-    pub password_enabled: bool,
-    pub email_otp_enabled: bool,
-    pub whatsapp_otp_enabled: bool,
+fn login_methods(value: &Value) -> Result<LoginMethods, WrongShape> {
+    Ok(LoginMethods {
+        password_enabled: value.bool_field("passwordEnabled")?.unwrap_or(false),
+        email_otp_enabled: value.bool_field("emailOtpEnabled")?.unwrap_or(false),
+        whatsapp_otp_enabled: value.bool_field("whatsAppOtpEnabled")?.unwrap_or(false),
+    })
 }
 
-impl LoginOptions {
-    fn read(value: &Value) -> Result<Self, WrongShape> {
-        Ok(LoginOptions {
-            password_enabled: value.bool_field("passwordEnabled")?.unwrap_or(false),
-            email_otp_enabled: value.bool_field("emailOtpEnabled")?.unwrap_or(false),
-            whatsapp_otp_enabled: value.bool_field("whatsAppOtpEnabled")?.unwrap_or(false),
-        })
+/// What `GET /rest/auth/info` says of an unknown, expired or revoked token.
+fn logged_out() -> SessionCheck {
+    SessionCheck {
+        logged_in: false,
+        user_id: None,
+        name: None,
+        email: None,
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub token: String,
-    pub user_id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Check {
-    pub logged_in: bool,
-    pub user_id: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
 }
 
 /// The body of request-otp and verify-otp: `{"email" | "phoneNumber", "otpCode"?, ...}`.
 fn otp_body(
     who: &Who,
     otp_code: Option<&str>,
-    label: Option<&Label>,
+    label: Option<&ClientLabel>,
     geolocation: Option<Geolocation>,
 ) -> Vec<u8> {
     let (email, phone_number) = match who {
@@ -78,8 +62,8 @@ fn otp_body(
         ("email", email),
         ("phoneNumber", phone_number),
         ("otpCode", otp_code),
-        ("source", label.map(|l| l.source)),
-        ("fingerprint", label.and_then(|l| l.fingerprint)),
+        ("source", label.map(|l| l.source.as_str())),
+        ("fingerprint", label.and_then(|l| l.fingerprint.as_deref())),
     ]);
     // `{…}` becomes `{…,"geolocation":{"longitude":…,"latitude":…}}`: numbers the string
     // writer cannot make.
@@ -120,13 +104,6 @@ fn degrees(value: f64) -> String {
         }
     }
     text
-}
-
-/// Where the device is, in degrees, within range (see `validate::geolocation`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Geolocation {
-    pub latitude: f64,
-    pub longitude: f64,
 }
 
 /// The parts of Konecty's answers this client reads. Every field is optional so that the
@@ -222,7 +199,7 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-pub fn login_options(base: &BaseUrl) -> Result<LoginOptions> {
+pub fn login_options(base: &BaseUrl) -> Result<LoginMethods> {
     let response = http::send(Verb::Get, base, "/api/auth/login-options", None, None)?;
     login_options_reply(&response)
 }
@@ -238,15 +215,15 @@ pub fn verify_otp(
     base: &BaseUrl,
     who: &Who,
     code: &str,
-    label: Option<&Label>,
+    label: Option<&ClientLabel>,
     geolocation: Option<Geolocation>,
 ) -> Result<Session> {
     let body = otp_body(who, Some(code), label, geolocation);
     let response = http::send(Verb::Post, base, "/api/auth/verify-otp", None, Some(&body))?;
-    verify_otp_reply(&response)
+    verify_otp_reply(base, &response)
 }
 
-pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
+pub fn session_info(base: &BaseUrl, token: &str) -> Result<SessionCheck> {
     let response = http::send(Verb::Get, base, "/rest/auth/info", Some(token), None)?;
     session_info_reply(&response)
 }
@@ -261,11 +238,11 @@ pub fn logout(base: &BaseUrl, token: &str) -> Result<Option<String>> {
 // What each endpoint's reply means, apart from sending the request, so that it can be
 // tested natively.
 
-fn login_options_reply(response: &Response) -> Result<LoginOptions> {
+fn login_options_reply(response: &Response) -> Result<LoginMethods> {
     if response.status != 200 {
         return Err(failure(response));
     }
-    parse(response, LoginOptions::read)
+    parse(response, login_methods)
 }
 
 fn request_otp_reply(response: &Response) -> Result<Option<String>> {
@@ -273,7 +250,8 @@ fn request_otp_reply(response: &Response) -> Result<Option<String>> {
     Ok(answer.message)
 }
 
-fn verify_otp_reply(response: &Response) -> Result<Session> {
+/// The session the answer opened on `base`.
+fn verify_otp_reply(base: &BaseUrl, response: &Response) -> Result<Session> {
     let answer = expect_success(response)?;
     let token = answer
         .auth_id
@@ -287,6 +265,7 @@ fn verify_otp_reply(response: &Response) -> Result<Session> {
         .ok_or_else(|| Error::BadResponse("the server's reply had no user _id".into()))?;
     validate::file_safe("user id", &user_id).map_err(Error::BadResponse)?;
     Ok(Session {
+        host: base.to_string(),
         token,
         user_id,
         name: user.name.as_deref().map(printable),
@@ -294,11 +273,11 @@ fn verify_otp_reply(response: &Response) -> Result<Session> {
     })
 }
 
-fn session_info_reply(response: &Response) -> Result<Check> {
+fn session_info_reply(response: &Response) -> Result<SessionCheck> {
     match response.status {
         200 => {}
         // An expired or unknown token is an answer, not a failure.
-        401 | 403 => return Ok(Check::default()),
+        401 | 403 => return Ok(logged_out()),
         _ => return Err(failure(response)),
     }
     let answer = parse_answer(response)?;
@@ -306,7 +285,7 @@ fn session_info_reply(response: &Response) -> Result<Check> {
         .logged
         .ok_or_else(|| Error::BadResponse("the server's reply had no `logged` field".into()))?;
     let user = answer.user.filter(|_| logged);
-    Ok(Check {
+    Ok(SessionCheck {
         logged_in: logged,
         user_id: user.as_ref().and_then(|u| u.id.clone()),
         name: user.as_ref().and_then(|u| u.name.as_deref()).map(printable),
@@ -442,6 +421,12 @@ mod tests {
         Error::BadResponse(message.to_string())
     }
 
+    const HOST: &str = "https://a.konecty.com";
+
+    fn verify_otp_reply(response: &Response) -> Result<Session> {
+        super::verify_otp_reply(&BaseUrl::parse(HOST).unwrap(), response)
+    }
+
     #[test]
     fn failures_are_classified_by_status_and_keep_the_servers_message() {
         let body = r#"{"success":false,"errors":[{"code":1},{"message":"Too many\ncodes"}],"message":"later"}"#;
@@ -554,7 +539,7 @@ mod tests {
     fn login_options_default_to_off() {
         assert_eq!(
             login_options_reply(&reply(200, r#"{"emailOtpEnabled":true,"other":1}"#)),
-            Ok(LoginOptions {
+            Ok(LoginMethods {
                 password_enabled: false,
                 email_otp_enabled: true,
                 whatsapp_otp_enabled: false,
@@ -608,6 +593,7 @@ mod tests {
         assert_eq!(
             verified(r#""t0k3n/+=""#, user),
             Ok(Session {
+                host: HOST.to_string(),
                 token: "t0k3n/+=".to_string(),
                 user_id: "u1".to_string(),
                 name: Some("Ana Lima".to_string()),
@@ -639,12 +625,12 @@ mod tests {
     #[test]
     fn session_info_answers_for_unknown_tokens() {
         for status in [401, 403] {
-            assert_eq!(session_info_reply(&reply(status, "")), Ok(Check::default()));
+            assert_eq!(session_info_reply(&reply(status, "")), Ok(logged_out()));
         }
         let user = r#""user":{"_id":"u1","name":"Ana","email":"ana@example.com"}"#;
         assert_eq!(
             session_info_reply(&reply(200, &format!(r#"{{"logged":true,{user}}}"#))),
-            Ok(Check {
+            Ok(SessionCheck {
                 logged_in: true,
                 user_id: Some("u1".to_string()),
                 name: Some("Ana".to_string()),
@@ -653,7 +639,7 @@ mod tests {
         );
         assert_eq!(
             session_info_reply(&reply(200, &format!(r#"{{"logged":false,{user}}}"#))),
-            Ok(Check::default())
+            Ok(logged_out())
         );
         assert_eq!(
             session_info_reply(&reply(200, r#"{"success":true}"#)),
