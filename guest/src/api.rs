@@ -1,12 +1,21 @@
 //! Konecty's auth endpoints: requests, and answers turned into typed results.
 
+use core::fmt;
+
+use serde::de::{DeserializeOwned, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
 use crate::error::{Error, Rejection, RejectionReason, Reply, Result};
 use crate::http::{self, Response, Verb};
-use crate::json::{self, ParseError, Value, WrongShape};
+use crate::json::{self, Object, ReadError};
 use crate::konecty::session::types::{
     ClientLabel, Geolocation, LoginMethods, Session, SessionCheck,
 };
 use crate::validate::{self, BaseUrl};
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties;
 
 /// Who receives the code: checked, and for phones normalized to E.164. Kept beside the WIT
 /// `identifier` because it means more: only `validate` makes one, so holding a `Who` means
@@ -28,13 +37,25 @@ impl Who {
     }
 }
 
-/// What `GET /api/auth/login-options` offers; an absent flag means "no".
-fn login_methods(value: &Value) -> Result<LoginMethods, WrongShape> {
-    Ok(LoginMethods {
-        password_enabled: value.bool_field("passwordEnabled")?.unwrap_or(false),
-        email_otp_enabled: value.bool_field("emailOtpEnabled")?.unwrap_or(false),
-        whatsapp_otp_enabled: value.bool_field("whatsAppOtpEnabled")?.unwrap_or(false),
-    })
+/// What `GET /api/auth/login-options` answers; an absent or null flag means "no". Konecty's
+/// spelling of the fields, read into the WIT `login-methods` by `methods`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginOptions {
+    password_enabled: Option<bool>,
+    email_otp_enabled: Option<bool>,
+    #[serde(rename = "whatsAppOtpEnabled")]
+    whatsapp_otp_enabled: Option<bool>,
+}
+
+impl LoginOptions {
+    fn methods(self) -> LoginMethods {
+        LoginMethods {
+            password_enabled: self.password_enabled.unwrap_or(false),
+            email_otp_enabled: self.email_otp_enabled.unwrap_or(false),
+            whatsapp_otp_enabled: self.whatsapp_otp_enabled.unwrap_or(false),
+        }
+    }
 }
 
 /// What `GET /rest/auth/info` says of an unknown, expired or revoked token.
@@ -47,36 +68,61 @@ fn logged_out() -> SessionCheck {
     }
 }
 
-/// The body of request-otp and verify-otp: `{"email" | "phoneNumber", "otpCode"?, ...}`.
+/// The body of request-otp and verify-otp: `{"email" | "phoneNumber", "otpCode"?, ...}`,
+/// absent members left out.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OtpBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otp_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    geolocation: Option<Location>,
+}
+
+/// `{"longitude", "latitude"}`, as Konecty reads a geolocation: numbers written by `degrees`.
+#[derive(Serialize)]
+struct Location {
+    longitude: Box<RawValue>,
+    latitude: Box<RawValue>,
+}
+
 fn otp_body(
     who: &Who,
     otp_code: Option<&str>,
     label: Option<&ClientLabel>,
     geolocation: Option<Geolocation>,
-) -> Vec<u8> {
+) -> Result<Vec<u8>> {
+    // Cannot happen: the members are strings, and numbers `degrees` wrote.
+    let unwritable = |_| Error::invalid("the request body could not be written as JSON");
     let (email, phone_number) = match who {
         Who::Email(e) => (Some(e.as_str()), None),
         Who::Phone(p) => (None, Some(p.as_str())),
     };
-    let mut body = json::object_of_strings(&[
-        ("email", email),
-        ("phoneNumber", phone_number),
-        ("otpCode", otp_code),
-        ("source", label.map(|l| l.source.as_str())),
-        ("fingerprint", label.and_then(|l| l.fingerprint.as_deref())),
-    ]);
-    // `{…}` becomes `{…,"geolocation":{"longitude":…,"latitude":…}}`: numbers the string
-    // writer cannot make.
-    if let Some(g) = geolocation {
-        body.pop();
-        let location = format!(
-            ",\"geolocation\":{{\"longitude\":{},\"latitude\":{}}}}}",
-            degrees(g.longitude),
-            degrees(g.latitude)
-        );
-        body.extend_from_slice(location.as_bytes());
-    }
-    body
+    let number = |value| RawValue::from_string(degrees(value)).map_err(unwritable);
+    let geolocation = match geolocation {
+        Some(g) => Some(Location {
+            longitude: number(g.longitude)?,
+            latitude: number(g.latitude)?,
+        }),
+        None => None,
+    };
+    let body = OtpBody {
+        email,
+        phone_number,
+        otp_code,
+        source: label.map(|l| l.source.as_str()),
+        fingerprint: label.and_then(|l| l.fingerprint.as_deref()),
+        geolocation,
+    };
+    serde_json::to_vec(&body).map_err(unwritable)
 }
 
 /// Degrees in range (see `validate::geolocation`) as a JSON number with up to 7 decimals
@@ -108,48 +154,31 @@ fn degrees(value: f64) -> String {
 
 /// The parts of Konecty's answers this client reads. Every field is optional so that the
 /// checks below decide what a missing field means; a field of the wrong type, though,
-/// makes the whole answer unreadable.
-#[derive(Default)]
+/// makes the whole answer unreadable (see `json`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Answer {
     success: Option<bool>,
     logged: Option<bool>,
     message: Option<String>,
     /// `message` of the first item of `errors` that has one.
+    #[serde(default, rename = "errors", deserialize_with = "first_error")]
     first_error: Option<String>,
     auth_id: Option<String>,
+    #[serde(default, deserialize_with = "json::optional_object")]
     user: Option<User>,
 }
 
+#[derive(Deserialize)]
 struct User {
+    #[serde(rename = "_id")]
     id: Option<String>,
     name: Option<String>,
+    #[serde(default, deserialize_with = "first_email")]
     email: Option<String>,
 }
 
 impl Answer {
-    fn read(value: &Value) -> Result<Self, WrongShape> {
-        let first_error = match value.field("errors")? {
-            None => None,
-            Some(Value::Array(items)) => {
-                let mut first = None;
-                for item in items {
-                    let message = item.string_field("message")?;
-                    first = first.or(message);
-                }
-                first
-            }
-            Some(_) => return Err(WrongShape),
-        };
-        Ok(Answer {
-            success: value.bool_field("success")?,
-            logged: value.bool_field("logged")?,
-            message: value.string_field("message")?,
-            first_error,
-            auth_id: value.string_field("authId")?,
-            user: value.field("user")?.map(User::read).transpose()?,
-        })
-    }
-
     fn server_message(&self) -> Option<String> {
         self.first_error
             .as_ref()
@@ -158,35 +187,57 @@ impl Answer {
     }
 }
 
-impl User {
-    fn read(value: &Value) -> Result<Self, WrongShape> {
-        Ok(User {
-            id: value.string_field("_id")?,
-            name: value.string_field("name")?,
-            email: value
-                .field("email")?
-                .map(first_email)
-                .transpose()?
-                .flatten(),
-        })
-    }
+/// An item of `errors`.
+#[derive(Deserialize)]
+struct ErrorItem {
+    message: Option<String>,
+}
+
+/// An item of a user's `email` list.
+#[derive(Deserialize)]
+struct EmailEntry {
+    address: Option<String>,
+}
+
+/// `errors`, a list of objects: the first `message` in it.
+fn first_error<'de, D: Deserializer<'de>>(errors: D) -> Result<Option<String>, D::Error> {
+    let items = Option::<Vec<Object<ErrorItem>>>::deserialize(errors)?;
+    Ok(items
+        .into_iter()
+        .flatten()
+        .find_map(|Object(item)| item.message))
 }
 
 /// Konecty users carry `email` as a string in the OTP answer and as
 /// `[{"address": ...}]` in stored records; accept both.
-fn first_email(value: &Value) -> Result<Option<String>, WrongShape> {
-    match value {
-        Value::String(text) => Ok(Some(text.clone())),
-        Value::Array(entries) => {
+fn first_email<'de, D: Deserializer<'de>>(email: D) -> Result<Option<String>, D::Error> {
+    struct FirstEmail;
+
+    impl<'de> Visitor<'de> for FirstEmail {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an email address, or a list of {\"address\": ...}")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(Some(text.to_string()))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
             let mut first = None;
-            for entry in entries {
-                let address = entry.string_field("address")?;
-                first = first.or(address);
+            while let Some(Object(entry)) = entries.next_element::<Object<EmailEntry>>()? {
+                first = first.or(entry.address);
             }
             Ok(first)
         }
-        _ => Err(WrongShape),
     }
+
+    email.deserialize_any(FirstEmail)
 }
 
 /// Server text crosses the WIT boundary to hosts that may print it as it is: one line of
@@ -206,7 +257,7 @@ pub fn login_options(base: &BaseUrl) -> Result<LoginMethods> {
 
 /// Returns the server's message, such as `OTP sent via email`.
 pub fn request_otp(base: &BaseUrl, who: &Who) -> Result<Option<String>> {
-    let body = otp_body(who, None, None, None);
+    let body = otp_body(who, None, None, None)?;
     let response = http::send(Verb::Post, base, "/api/auth/request-otp", None, Some(&body))?;
     request_otp_reply(&response)
 }
@@ -218,7 +269,7 @@ pub fn verify_otp(
     label: Option<&ClientLabel>,
     geolocation: Option<Geolocation>,
 ) -> Result<Session> {
-    let body = otp_body(who, Some(code), label, geolocation);
+    let body = otp_body(who, Some(code), label, geolocation)?;
     let response = http::send(Verb::Post, base, "/api/auth/verify-otp", None, Some(&body))?;
     verify_otp_reply(base, &response)
 }
@@ -242,7 +293,7 @@ fn login_options_reply(response: &Response) -> Result<LoginMethods> {
     if response.status != 200 {
         return Err(failure(response));
     }
-    parse(response, login_methods)
+    parse(response).map(LoginOptions::methods)
 }
 
 fn request_otp_reply(response: &Response) -> Result<Option<String>> {
@@ -377,27 +428,25 @@ fn rejected(reply: Reply) -> Error {
 }
 
 fn message_of(response: &Response) -> Option<String> {
-    let value = json::parse(&response.body).ok()?;
-    Answer::read(&value).ok()?.server_message()
+    json::read::<Answer>(&response.body).ok()?.server_message()
 }
 
 fn parse_answer(response: &Response) -> Result<Answer> {
-    parse(response, Answer::read)
+    parse(response)
 }
 
-/// Reads the body with `read`; an empty, cut-short or unexpected body is a bad response.
-fn parse<T>(response: &Response, read: fn(&Value) -> Result<T, WrongShape>) -> Result<T> {
+/// Reads the body as a `T`; an empty, cut-short or unexpected body is a bad response.
+fn parse<T: DeserializeOwned>(response: &Response) -> Result<T> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::BadResponse(format!(
             "the server's reply (HTTP {}) was empty",
             response.status
         )));
     }
-    let value = json::parse(&response.body);
-    let what = match value.as_ref().map(read) {
-        Ok(Ok(read)) => return Ok(read),
-        Err(ParseError::CutShort) => "was cut short",
-        Err(ParseError::Invalid) | Ok(Err(WrongShape)) => "was not the JSON Konecty sends",
+    let what = match json::read(&response.body) {
+        Ok(read) => return Ok(read),
+        Err(ReadError::CutShort) => "was cut short",
+        Err(ReadError::Invalid | ReadError::WrongShape) => "was not the JSON Konecty sends",
     };
     Err(Error::BadResponse(format!(
         "the server's reply (HTTP {}) {what}",
@@ -690,7 +739,8 @@ mod tests {
                 latitude: -23.55,
                 longitude: -46.63,
             }),
-        );
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(body).unwrap(),
             r#"{"email":"ana@example.com","otpCode":"123456","geolocation":{"longitude":-46.63,"latitude":-23.55}}"#
@@ -700,10 +750,25 @@ mod tests {
         assert_eq!(degrees(180.0), "180");
         assert_eq!(degrees(-89.9999999), "-89.9999999");
         assert_eq!(degrees(0.5), "0.5");
-        let without = otp_body(&who, Some("123456"), None, None);
+        let without = otp_body(&who, Some("123456"), None, None).unwrap();
         assert_eq!(
             String::from_utf8(without).unwrap(),
             r#"{"email":"ana@example.com","otpCode":"123456"}"#
+        );
+        // Strings are escaped as the hand-written writer did.
+        let label = ClientLabel {
+            source: "a\"b\\c\n\u{1}é".into(),
+            fingerprint: None,
+        };
+        let escaped = otp_body(
+            &Who::Phone("+5511999999999".into()),
+            None,
+            Some(&label),
+            None,
+        );
+        assert_eq!(
+            String::from_utf8(escaped.unwrap()).unwrap(),
+            r#"{"phoneNumber":"+5511999999999","source":"a\"b\\c\n\u0001é"}"#
         );
     }
 }
