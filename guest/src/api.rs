@@ -1,11 +1,25 @@
 //! Konecty's auth endpoints: requests, and answers turned into typed results.
 
+use core::fmt;
+
+use serde::de::{DeserializeOwned, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
 use crate::error::{Error, Rejection, RejectionReason, Reply, Result};
 use crate::http::{self, Response, Verb};
-use crate::json::{self, ParseError, Value, WrongShape};
+use crate::json::{self, Object, ReadError};
+use crate::konecty::session::types::{
+    ClientLabel, Geolocation, LoginMethods, Session, SessionCheck,
+};
 use crate::validate::{self, BaseUrl};
 
-/// Who receives the code: checked, and for phones normalized to E.164.
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties;
+
+/// Who receives the code: checked, and for phones normalized to E.164. Kept beside the WIT
+/// `identifier` because it means more: only `validate` makes one, so holding a `Who` means
+/// the address or phone was checked (and the phone normalized) before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
     Email(String),
@@ -23,76 +37,92 @@ impl Who {
     }
 }
 
-/// What verify-otp tells the server about this client (`source`, `fingerprint`).
-pub struct Label<'a> {
-    pub source: &'a str,
-    pub fingerprint: Option<&'a str>,
-}
-
-/// What `GET /api/auth/login-options` offers; an absent flag means "no".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginOptions {
-    pub password_enabled: bool,
-    pub email_otp_enabled: bool,
-    pub whatsapp_otp_enabled: bool,
+/// What `GET /api/auth/login-options` answers; an absent or null flag means "no". Konecty's
+/// spelling of the fields, read into the WIT `login-methods` by `methods`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginOptions {
+    password_enabled: Option<bool>,
+    email_otp_enabled: Option<bool>,
+    #[serde(rename = "whatsAppOtpEnabled")]
+    whatsapp_otp_enabled: Option<bool>,
 }
 
 impl LoginOptions {
-    fn read(value: &Value) -> Result<Self, WrongShape> {
-        Ok(LoginOptions {
-            password_enabled: value.bool_field("passwordEnabled")?.unwrap_or(false),
-            email_otp_enabled: value.bool_field("emailOtpEnabled")?.unwrap_or(false),
-            whatsapp_otp_enabled: value.bool_field("whatsAppOtpEnabled")?.unwrap_or(false),
-        })
+    fn methods(self) -> LoginMethods {
+        LoginMethods {
+            password_enabled: self.password_enabled.unwrap_or(false),
+            email_otp_enabled: self.email_otp_enabled.unwrap_or(false),
+            whatsapp_otp_enabled: self.whatsapp_otp_enabled.unwrap_or(false),
+        }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub token: String,
-    pub user_id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
+/// What `GET /rest/auth/info` says of an unknown, expired or revoked token.
+fn logged_out() -> SessionCheck {
+    SessionCheck {
+        logged_in: false,
+        user_id: None,
+        name: None,
+        email: None,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Check {
-    pub logged_in: bool,
-    pub user_id: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
+/// The body of request-otp and verify-otp: `{"email" | "phoneNumber", "otpCode"?, ...}`,
+/// absent members left out.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OtpBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otp_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    geolocation: Option<Location>,
 }
 
-/// The body of request-otp and verify-otp: `{"email" | "phoneNumber", "otpCode"?, ...}`.
+/// `{"longitude", "latitude"}`, as Konecty reads a geolocation: numbers written by `degrees`.
+#[derive(Serialize)]
+struct Location {
+    longitude: Box<RawValue>,
+    latitude: Box<RawValue>,
+}
+
 fn otp_body(
     who: &Who,
     otp_code: Option<&str>,
-    label: Option<&Label>,
+    label: Option<&ClientLabel>,
     geolocation: Option<Geolocation>,
-) -> Vec<u8> {
+) -> Result<Vec<u8>> {
+    // Cannot happen: the members are strings, and numbers `degrees` wrote.
+    let unwritable = |_| Error::invalid("the request body could not be written as JSON");
     let (email, phone_number) = match who {
         Who::Email(e) => (Some(e.as_str()), None),
         Who::Phone(p) => (None, Some(p.as_str())),
     };
-    let mut body = json::object_of_strings(&[
-        ("email", email),
-        ("phoneNumber", phone_number),
-        ("otpCode", otp_code),
-        ("source", label.map(|l| l.source)),
-        ("fingerprint", label.and_then(|l| l.fingerprint)),
-    ]);
-    // `{…}` becomes `{…,"geolocation":{"longitude":…,"latitude":…}}`: numbers the string
-    // writer cannot make.
-    if let Some(g) = geolocation {
-        body.pop();
-        let location = format!(
-            ",\"geolocation\":{{\"longitude\":{},\"latitude\":{}}}}}",
-            degrees(g.longitude),
-            degrees(g.latitude)
-        );
-        body.extend_from_slice(location.as_bytes());
-    }
-    body
+    let number = |value| RawValue::from_string(degrees(value)).map_err(unwritable);
+    let geolocation = match geolocation {
+        Some(g) => Some(Location {
+            longitude: number(g.longitude)?,
+            latitude: number(g.latitude)?,
+        }),
+        None => None,
+    };
+    let body = OtpBody {
+        email,
+        phone_number,
+        otp_code,
+        source: label.map(|l| l.source.as_str()),
+        fingerprint: label.and_then(|l| l.fingerprint.as_deref()),
+        geolocation,
+    };
+    serde_json::to_vec(&body).map_err(unwritable)
 }
 
 /// Degrees in range (see `validate::geolocation`) as a JSON number with up to 7 decimals
@@ -122,57 +152,33 @@ fn degrees(value: f64) -> String {
     text
 }
 
-/// Where the device is, in degrees, within range (see `validate::geolocation`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Geolocation {
-    pub latitude: f64,
-    pub longitude: f64,
-}
-
 /// The parts of Konecty's answers this client reads. Every field is optional so that the
 /// checks below decide what a missing field means; a field of the wrong type, though,
-/// makes the whole answer unreadable.
-#[derive(Default)]
+/// makes the whole answer unreadable (see `json`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Answer {
     success: Option<bool>,
     logged: Option<bool>,
     message: Option<String>,
     /// `message` of the first item of `errors` that has one.
+    #[serde(default, rename = "errors", deserialize_with = "first_error")]
     first_error: Option<String>,
     auth_id: Option<String>,
+    #[serde(default, deserialize_with = "json::optional_object")]
     user: Option<User>,
 }
 
+#[derive(Deserialize)]
 struct User {
+    #[serde(rename = "_id")]
     id: Option<String>,
     name: Option<String>,
+    #[serde(default, deserialize_with = "first_email")]
     email: Option<String>,
 }
 
 impl Answer {
-    fn read(value: &Value) -> Result<Self, WrongShape> {
-        let first_error = match value.field("errors")? {
-            None => None,
-            Some(Value::Array(items)) => {
-                let mut first = None;
-                for item in items {
-                    let message = item.string_field("message")?;
-                    first = first.or(message);
-                }
-                first
-            }
-            Some(_) => return Err(WrongShape),
-        };
-        Ok(Answer {
-            success: value.bool_field("success")?,
-            logged: value.bool_field("logged")?,
-            message: value.string_field("message")?,
-            first_error,
-            auth_id: value.string_field("authId")?,
-            user: value.field("user")?.map(User::read).transpose()?,
-        })
-    }
-
     fn server_message(&self) -> Option<String> {
         self.first_error
             .as_ref()
@@ -181,35 +187,57 @@ impl Answer {
     }
 }
 
-impl User {
-    fn read(value: &Value) -> Result<Self, WrongShape> {
-        Ok(User {
-            id: value.string_field("_id")?,
-            name: value.string_field("name")?,
-            email: value
-                .field("email")?
-                .map(first_email)
-                .transpose()?
-                .flatten(),
-        })
-    }
+/// An item of `errors`.
+#[derive(Deserialize)]
+struct ErrorItem {
+    message: Option<String>,
+}
+
+/// An item of a user's `email` list.
+#[derive(Deserialize)]
+struct EmailEntry {
+    address: Option<String>,
+}
+
+/// `errors`, a list of objects: the first `message` in it.
+fn first_error<'de, D: Deserializer<'de>>(errors: D) -> Result<Option<String>, D::Error> {
+    let items = Option::<Vec<Object<ErrorItem>>>::deserialize(errors)?;
+    Ok(items
+        .into_iter()
+        .flatten()
+        .find_map(|Object(item)| item.message))
 }
 
 /// Konecty users carry `email` as a string in the OTP answer and as
 /// `[{"address": ...}]` in stored records; accept both.
-fn first_email(value: &Value) -> Result<Option<String>, WrongShape> {
-    match value {
-        Value::String(text) => Ok(Some(text.clone())),
-        Value::Array(entries) => {
+fn first_email<'de, D: Deserializer<'de>>(email: D) -> Result<Option<String>, D::Error> {
+    struct FirstEmail;
+
+    impl<'de> Visitor<'de> for FirstEmail {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an email address, or a list of {\"address\": ...}")
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(Some(text.to_string()))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
             let mut first = None;
-            for entry in entries {
-                let address = entry.string_field("address")?;
-                first = first.or(address);
+            while let Some(Object(entry)) = entries.next_element::<Object<EmailEntry>>()? {
+                first = first.or(entry.address);
             }
             Ok(first)
         }
-        _ => Err(WrongShape),
     }
+
+    email.deserialize_any(FirstEmail)
 }
 
 /// Server text crosses the WIT boundary to hosts that may print it as it is: one line of
@@ -222,14 +250,14 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-pub fn login_options(base: &BaseUrl) -> Result<LoginOptions> {
+pub fn login_options(base: &BaseUrl) -> Result<LoginMethods> {
     let response = http::send(Verb::Get, base, "/api/auth/login-options", None, None)?;
     login_options_reply(&response)
 }
 
 /// Returns the server's message, such as `OTP sent via email`.
 pub fn request_otp(base: &BaseUrl, who: &Who) -> Result<Option<String>> {
-    let body = otp_body(who, None, None, None);
+    let body = otp_body(who, None, None, None)?;
     let response = http::send(Verb::Post, base, "/api/auth/request-otp", None, Some(&body))?;
     request_otp_reply(&response)
 }
@@ -238,15 +266,15 @@ pub fn verify_otp(
     base: &BaseUrl,
     who: &Who,
     code: &str,
-    label: Option<&Label>,
+    label: Option<&ClientLabel>,
     geolocation: Option<Geolocation>,
 ) -> Result<Session> {
-    let body = otp_body(who, Some(code), label, geolocation);
+    let body = otp_body(who, Some(code), label, geolocation)?;
     let response = http::send(Verb::Post, base, "/api/auth/verify-otp", None, Some(&body))?;
-    verify_otp_reply(&response)
+    verify_otp_reply(base, &response)
 }
 
-pub fn session_info(base: &BaseUrl, token: &str) -> Result<Check> {
+pub fn session_info(base: &BaseUrl, token: &str) -> Result<SessionCheck> {
     let response = http::send(Verb::Get, base, "/rest/auth/info", Some(token), None)?;
     session_info_reply(&response)
 }
@@ -261,11 +289,11 @@ pub fn logout(base: &BaseUrl, token: &str) -> Result<Option<String>> {
 // What each endpoint's reply means, apart from sending the request, so that it can be
 // tested natively.
 
-fn login_options_reply(response: &Response) -> Result<LoginOptions> {
+fn login_options_reply(response: &Response) -> Result<LoginMethods> {
     if response.status != 200 {
         return Err(failure(response));
     }
-    parse(response, LoginOptions::read)
+    parse(response).map(LoginOptions::methods)
 }
 
 fn request_otp_reply(response: &Response) -> Result<Option<String>> {
@@ -273,7 +301,8 @@ fn request_otp_reply(response: &Response) -> Result<Option<String>> {
     Ok(answer.message)
 }
 
-fn verify_otp_reply(response: &Response) -> Result<Session> {
+/// The session the answer opened on `base`.
+fn verify_otp_reply(base: &BaseUrl, response: &Response) -> Result<Session> {
     let answer = expect_success(response)?;
     let token = answer
         .auth_id
@@ -287,6 +316,7 @@ fn verify_otp_reply(response: &Response) -> Result<Session> {
         .ok_or_else(|| Error::BadResponse("the server's reply had no user _id".into()))?;
     validate::file_safe("user id", &user_id).map_err(Error::BadResponse)?;
     Ok(Session {
+        host: base.to_string(),
         token,
         user_id,
         name: user.name.as_deref().map(printable),
@@ -294,11 +324,11 @@ fn verify_otp_reply(response: &Response) -> Result<Session> {
     })
 }
 
-fn session_info_reply(response: &Response) -> Result<Check> {
+fn session_info_reply(response: &Response) -> Result<SessionCheck> {
     match response.status {
         200 => {}
         // An expired or unknown token is an answer, not a failure.
-        401 | 403 => return Ok(Check::default()),
+        401 | 403 => return Ok(logged_out()),
         _ => return Err(failure(response)),
     }
     let answer = parse_answer(response)?;
@@ -306,7 +336,7 @@ fn session_info_reply(response: &Response) -> Result<Check> {
         .logged
         .ok_or_else(|| Error::BadResponse("the server's reply had no `logged` field".into()))?;
     let user = answer.user.filter(|_| logged);
-    Ok(Check {
+    Ok(SessionCheck {
         logged_in: logged,
         user_id: user.as_ref().and_then(|u| u.id.clone()),
         name: user.as_ref().and_then(|u| u.name.as_deref()).map(printable),
@@ -398,27 +428,25 @@ fn rejected(reply: Reply) -> Error {
 }
 
 fn message_of(response: &Response) -> Option<String> {
-    let value = json::parse(&response.body).ok()?;
-    Answer::read(&value).ok()?.server_message()
+    json::read::<Answer>(&response.body).ok()?.server_message()
 }
 
 fn parse_answer(response: &Response) -> Result<Answer> {
-    parse(response, Answer::read)
+    parse(response)
 }
 
-/// Reads the body with `read`; an empty, cut-short or unexpected body is a bad response.
-fn parse<T>(response: &Response, read: fn(&Value) -> Result<T, WrongShape>) -> Result<T> {
+/// Reads the body as a `T`; an empty, cut-short or unexpected body is a bad response.
+fn parse<T: DeserializeOwned>(response: &Response) -> Result<T> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::BadResponse(format!(
             "the server's reply (HTTP {}) was empty",
             response.status
         )));
     }
-    let value = json::parse(&response.body);
-    let what = match value.as_ref().map(read) {
-        Ok(Ok(read)) => return Ok(read),
-        Err(ParseError::CutShort) => "was cut short",
-        Err(ParseError::Invalid) | Ok(Err(WrongShape)) => "was not the JSON Konecty sends",
+    let what = match json::read(&response.body) {
+        Ok(read) => return Ok(read),
+        Err(ReadError::CutShort) => "was cut short",
+        Err(ReadError::Invalid | ReadError::WrongShape) => "was not the JSON Konecty sends",
     };
     Err(Error::BadResponse(format!(
         "the server's reply (HTTP {}) {what}",
@@ -440,6 +468,12 @@ mod tests {
 
     fn bad(message: &str) -> Error {
         Error::BadResponse(message.to_string())
+    }
+
+    const HOST: &str = "https://a.konecty.com";
+
+    fn verify_otp_reply(response: &Response) -> Result<Session> {
+        super::verify_otp_reply(&BaseUrl::parse(HOST).unwrap(), response)
     }
 
     #[test]
@@ -554,7 +588,7 @@ mod tests {
     fn login_options_default_to_off() {
         assert_eq!(
             login_options_reply(&reply(200, r#"{"emailOtpEnabled":true,"other":1}"#)),
-            Ok(LoginOptions {
+            Ok(LoginMethods {
                 password_enabled: false,
                 email_otp_enabled: true,
                 whatsapp_otp_enabled: false,
@@ -608,6 +642,7 @@ mod tests {
         assert_eq!(
             verified(r#""t0k3n/+=""#, user),
             Ok(Session {
+                host: HOST.to_string(),
                 token: "t0k3n/+=".to_string(),
                 user_id: "u1".to_string(),
                 name: Some("Ana Lima".to_string()),
@@ -639,12 +674,12 @@ mod tests {
     #[test]
     fn session_info_answers_for_unknown_tokens() {
         for status in [401, 403] {
-            assert_eq!(session_info_reply(&reply(status, "")), Ok(Check::default()));
+            assert_eq!(session_info_reply(&reply(status, "")), Ok(logged_out()));
         }
         let user = r#""user":{"_id":"u1","name":"Ana","email":"ana@example.com"}"#;
         assert_eq!(
             session_info_reply(&reply(200, &format!(r#"{{"logged":true,{user}}}"#))),
-            Ok(Check {
+            Ok(SessionCheck {
                 logged_in: true,
                 user_id: Some("u1".to_string()),
                 name: Some("Ana".to_string()),
@@ -653,7 +688,7 @@ mod tests {
         );
         assert_eq!(
             session_info_reply(&reply(200, &format!(r#"{{"logged":false,{user}}}"#))),
-            Ok(Check::default())
+            Ok(logged_out())
         );
         assert_eq!(
             session_info_reply(&reply(200, r#"{"success":true}"#)),
@@ -704,7 +739,8 @@ mod tests {
                 latitude: -23.55,
                 longitude: -46.63,
             }),
-        );
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(body).unwrap(),
             r#"{"email":"ana@example.com","otpCode":"123456","geolocation":{"longitude":-46.63,"latitude":-23.55}}"#
@@ -714,10 +750,25 @@ mod tests {
         assert_eq!(degrees(180.0), "180");
         assert_eq!(degrees(-89.9999999), "-89.9999999");
         assert_eq!(degrees(0.5), "0.5");
-        let without = otp_body(&who, Some("123456"), None, None);
+        let without = otp_body(&who, Some("123456"), None, None).unwrap();
         assert_eq!(
             String::from_utf8(without).unwrap(),
             r#"{"email":"ana@example.com","otpCode":"123456"}"#
+        );
+        // Strings are escaped as the hand-written writer did.
+        let label = ClientLabel {
+            source: "a\"b\\c\n\u{1}é".into(),
+            fingerprint: None,
+        };
+        let escaped = otp_body(
+            &Who::Phone("+5511999999999".into()),
+            None,
+            Some(&label),
+            None,
+        );
+        assert_eq!(
+            String::from_utf8(escaped.unwrap()).unwrap(),
+            r#"{"phoneNumber":"+5511999999999","source":"a\"b\\c\n\u0001é"}"#
         );
     }
 }

@@ -1,4 +1,7 @@
-//! The `konecty:session` component: maps the WIT API onto the flow's modules.
+//! The `konecty:session` component: maps the WIT API onto the flow's modules, which take
+//! and return the WIT-generated types themselves (no copies to keep in step); only types that
+//! mean more than their WIT counterpart, such as a validated `Who` or a parsed `BaseUrl`, are
+//! the guest's own.
 //!
 //! - `validate`: input checks and normalization, before anything is sent or written;
 //! - `http`, `json` and `api`: Konecty's endpoints over `wasi:http`;
@@ -24,7 +27,7 @@ wit_bindgen::generate!({
 use exports::konecty::session::api::Guest;
 use konecty::session::types as wit;
 
-use crate::api::{Label, Who};
+use crate::api::Who;
 use crate::error::{Channel, Error};
 use crate::validate::BaseUrl;
 
@@ -33,12 +36,7 @@ struct Component;
 impl Guest for Component {
     fn login_options(host: String) -> Result<wit::LoginMethods, wit::Error> {
         let base = BaseUrl::parse(&host)?;
-        let options = api::login_options(&base)?;
-        Ok(wit::LoginMethods {
-            password_enabled: options.password_enabled,
-            email_otp_enabled: options.email_otp_enabled,
-            whatsapp_otp_enabled: options.whatsapp_otp_enabled,
-        })
+        api::login_options(&base)
     }
 
     fn request_otp(host: String, who: wit::Identifier) -> Result<wit::OtpSent, wit::Error> {
@@ -69,24 +67,12 @@ impl Guest for Component {
     ) -> Result<wit::Session, wit::Error> {
         let base = BaseUrl::parse(&host)?;
         let code = validate::otp_code(&code)?;
-        let geolocation = geolocation
-            .map(|g| validate::geolocation(g.latitude, g.longitude))
-            .transpose()?;
+        let geolocation = geolocation.map(validate::geolocation).transpose()?;
         let who = checked(&who)?;
-        let label = label.as_ref().map(|l| Label {
-            source: &l.source,
-            fingerprint: l.fingerprint.as_deref(),
-        });
         let session = api::verify_otp(&base, &who, &code, label.as_ref(), geolocation)?;
         // The code is spent; a leftover entry would only expire.
         let _ = pending::forget(&base);
-        Ok(wit::Session {
-            host: base.to_string(),
-            token: session.token,
-            user_id: session.user_id,
-            name: session.name,
-            email: session.email,
-        })
+        Ok(session)
     }
 
     fn pending_request(host: String) -> Result<Option<wit::CodeRequest>, wit::Error> {
@@ -117,7 +103,7 @@ impl Guest for Component {
 
     fn read_sessions(host: String) -> Result<Vec<wit::StoredSession>, wit::Error> {
         let base = BaseUrl::parse(&host)?;
-        Ok(store::stored(&base)?.into_iter().map(Into::into).collect())
+        store::stored(&base)
     }
 
     fn stored_hosts() -> Result<Vec<String>, wit::Error> {
@@ -126,7 +112,7 @@ impl Guest for Component {
 
     fn use_session(host: String) -> Result<Option<wit::StoredSession>, wit::Error> {
         let base = BaseUrl::parse(&host)?;
-        Ok(store::make_default(&base)?.map(Into::into))
+        store::make_default(&base)
     }
 
     fn check_session(host: String, token: String) -> Result<wit::SessionCheck, wit::Error> {
@@ -134,13 +120,7 @@ impl Guest for Component {
         if token.is_empty() {
             return Err(Error::invalid("token must not be empty"));
         }
-        let check = api::session_info(&base, &token)?;
-        Ok(wit::SessionCheck {
-            logged_in: check.logged_in,
-            user_id: check.user_id,
-            name: check.name,
-            email: check.email,
-        })
+        api::session_info(&base, &token)
     }
 
     fn logout(host: String) -> Result<wit::LogoutOutcome, wit::Error> {
@@ -172,7 +152,7 @@ impl Guest for Component {
 }
 
 /// Stops early, with a clear reason, when the namespace cannot send a code that way.
-fn offers_channel(options: &api::LoginOptions, who: &Who) -> Result<(), Error> {
+fn offers_channel(options: &wit::LoginMethods, who: &Who) -> Result<(), Error> {
     let (email, whatsapp) = (options.email_otp_enabled, options.whatsapp_otp_enabled);
     match who {
         _ if !email && !whatsapp => Err(Error::OtpNotEnabled(None)),
@@ -187,21 +167,6 @@ fn checked(who: &wit::Identifier) -> Result<Who, Error> {
     match who {
         wit::Identifier::Email(e) => Who::email(e),
         wit::Identifier::Phone(p) => Who::phone(p),
-    }
-}
-
-impl From<store::Stored> for wit::StoredSession {
-    fn from(stored: store::Stored) -> Self {
-        wit::StoredSession {
-            host: stored.host,
-            token: stored.token,
-            user_id: stored.user_id,
-            issued_at: stored.issued_at,
-            file: match stored.file {
-                store::File::Env => wit::CredentialFile::EnvFile,
-                store::File::Credentials => wit::CredentialFile::CredentialsFile,
-            },
-        }
     }
 }
 
@@ -222,7 +187,7 @@ mod tests {
 
     #[test]
     fn a_code_is_requested_only_through_a_channel_the_namespace_offers() {
-        let options = |email, whatsapp| api::LoginOptions {
+        let options = |email, whatsapp| wit::LoginMethods {
             password_enabled: true,
             email_otp_enabled: email,
             whatsapp_otp_enabled: whatsapp,

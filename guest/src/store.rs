@@ -7,6 +7,7 @@ use konecty_session_formats::{dotenv, ini};
 
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::konecty::session::types::{CredentialFile, StoredSession};
 use crate::validate::{self, BaseUrl};
 
 pub const ENV_FILE: &str = ".env";
@@ -16,26 +17,12 @@ const MAX_FILE: u64 = 1024 * 1024;
 
 pub const DEFAULT_SECTION: &str = "default";
 
+/// What save-session writes. Not the WIT `session`: its host is the parsed, normalised base
+/// URL (the WIT one is the caller's text), and name and email are not stored.
 pub struct Saved<'a> {
     pub host: &'a BaseUrl,
     pub token: &'a str,
     pub user_id: &'a str,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum File {
-    Env,
-    Credentials,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
-    pub host: String,
-    pub token: String,
-    pub user_id: Option<String>,
-    /// `issuedAt`, in Unix seconds.
-    pub issued_at: Option<u64>,
-    pub file: File,
 }
 
 pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<()> {
@@ -74,7 +61,7 @@ pub fn save(session: &Saved, env_file: bool, credentials_file: bool) -> Result<(
 
 /// Every session stored for `host`: `.env` first, then `credentials` (the host's section,
 /// else `[default]` when it names the host). Empty values count as no session.
-pub fn stored(host: &BaseUrl) -> Result<Vec<Stored>> {
+pub fn stored(host: &BaseUrl) -> Result<Vec<StoredSession>> {
     let credentials = read(CREDENTIALS_FILE)?.unwrap_or_default();
     let env = read(ENV_FILE)?.unwrap_or_default();
     Ok(sessions_in(&credentials, &env, &host.to_string()))
@@ -88,7 +75,7 @@ pub fn hosts() -> Result<Vec<String>> {
 
 /// Copies the session in the host's own `credentials` section to `[default]` and `.env`.
 /// None when that section holds no session.
-pub fn make_default(host: &BaseUrl) -> Result<Option<Stored>> {
+pub fn make_default(host: &BaseUrl) -> Result<Option<StoredSession>> {
     let wanted = host.to_string();
     let Some(credentials) = read(CREDENTIALS_FILE)? else {
         return Ok(None);
@@ -139,7 +126,7 @@ fn saved_in_credentials(before: &[u8], host: &str, keys: &[(&str, &str)]) -> Vec
 }
 
 /// See [`stored`].
-fn sessions_in(credentials: &[u8], env: &[u8], wanted: &str) -> Vec<Stored> {
+fn sessions_in(credentials: &[u8], env: &[u8], wanted: &str) -> Vec<StoredSession> {
     let entry =
         |section: &str, key: &str| ini::get(credentials, section, key).filter(|v| !v.is_empty());
 
@@ -153,20 +140,20 @@ fn sessions_in(credentials: &[u8], env: &[u8], wanted: &str) -> Vec<Stored> {
     .flatten()
     .find_map(|section| {
         let token = entry(&section, "authId")?;
-        Some(Stored {
+        Some(StoredSession {
             host: wanted.to_string(),
             user_id: entry(&section, "userId"),
             issued_at: entry(&section, "issuedAt")
                 .as_deref()
                 .and_then(clock::parse),
             token,
-            file: File::Credentials,
+            file: CredentialFile::CredentialsFile,
         })
     });
 
     let env_value = |key: &str| dotenv::get(env, key).filter(|v| !v.is_empty());
     let in_env = match (env_value("KONECTY_URL"), env_value("KONECTY_TOKEN")) {
-        (Some(env_host), Some(token)) if same_host(&env_host, wanted) => Some(Stored {
+        (Some(env_host), Some(token)) if same_host(&env_host, wanted) => Some(StoredSession {
             host: wanted.to_string(),
             user_id: env_value("KONECTY_USER_ID"),
             // Only credentials records the time; it holds for .env when the token is the same.
@@ -175,7 +162,7 @@ fn sessions_in(credentials: &[u8], env: &[u8], wanted: &str) -> Vec<Stored> {
                 .filter(|c| c.token == token)
                 .and_then(|c| c.issued_at),
             token,
-            file: File::Env,
+            file: CredentialFile::EnvFile,
         }),
         _ => None,
     };
@@ -191,7 +178,8 @@ fn hosts_in(credentials: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// The session in a host's own `credentials` section, which `use` makes the default.
+/// The session in a host's own `credentials` section, which `use` makes the default. Not the
+/// WIT `stored-session`: `issuedAt` is kept as written, to be copied unchanged.
 #[derive(Debug, PartialEq, Eq)]
 struct OwnSession {
     token: String,
@@ -257,13 +245,13 @@ impl OwnSession {
         dotenv::remove(&after, "KONECTY_USER_ID")
     }
 
-    fn into_stored(self, host: String) -> Stored {
-        Stored {
+    fn into_stored(self, host: String) -> StoredSession {
+        StoredSession {
             host,
             token: self.token,
             user_id: self.user_id,
             issued_at: self.issued_at.as_deref().and_then(clock::parse),
-            file: File::Credentials,
+            file: CredentialFile::CredentialsFile,
         }
     }
 }
@@ -466,19 +454,19 @@ mod tests {
         let issued = clock::parse("2026-11-23T14:01:12Z");
         let credentials = saved_in_credentials(b"", HOST, &KEYS);
         let env = b"KONECTY_URL=https://A.konecty.com/\nKONECTY_TOKEN=t1\n";
-        let in_env = Stored {
+        let in_env = StoredSession {
             host: HOST.to_string(),
             token: "t1".to_string(),
             user_id: None,
             issued_at: issued,
-            file: File::Env,
+            file: CredentialFile::EnvFile,
         };
-        let in_credentials = Stored {
+        let in_credentials = StoredSession {
             host: HOST.to_string(),
             token: "t1".to_string(),
             user_id: Some("u1".to_string()),
             issued_at: issued,
-            file: File::Credentials,
+            file: CredentialFile::CredentialsFile,
         };
         assert_eq!(
             sessions_in(&credentials, env, HOST),
@@ -546,7 +534,7 @@ mod tests {
         );
         let stored = own.into_stored(HOST.to_string());
         assert_eq!(stored.issued_at, clock::parse("2026-11-23T14:01:12Z"));
-        assert_eq!(stored.file, File::Credentials);
+        assert_eq!(stored.file, CredentialFile::CredentialsFile);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Input checks done before anything is sent or written.
 
 use crate::error::{Error, Result};
+use crate::konecty::session::types::Geolocation;
 
 /// Longest email the guest accepts (RFC 5321's path limit).
 const MAX_EMAIL: usize = 254;
@@ -13,7 +14,9 @@ pub enum Scheme {
     Https,
 }
 
-/// A Konecty base URL: `http(s)://authority[/path]`, no query, fragment or user info.
+/// A Konecty base URL: `http(s)://authority[/path]`, no query, fragment or user info. The
+/// WIT passes hosts as plain strings; this is one that parsed, in the normalised form files
+/// and requests use, so every function parses its `host` into one first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrl {
     pub scheme: Scheme,
@@ -206,16 +209,13 @@ pub fn otp_code(text: &str) -> Result<String> {
     }
 }
 
-/// A location in range: latitude -90..=90, longitude -180..=180, finite.
-pub fn geolocation(latitude: f64, longitude: f64) -> Result<crate::api::Geolocation> {
+/// The location, if in range: latitude -90..=90, longitude -180..=180, finite.
+pub fn geolocation(place: Geolocation) -> Result<Geolocation> {
     // Written so that NaN fails too.
-    if !(latitude.abs() <= 90.0 && longitude.abs() <= 180.0) {
+    if !(place.latitude.abs() <= 90.0 && place.longitude.abs() <= 180.0) {
         return Err(Error::invalid("geolocation out of range"));
     }
-    Ok(crate::api::Geolocation {
-        latitude,
-        longitude,
-    })
+    Ok(place)
 }
 
 /// A token or user id is written unquoted into `.env`, which shells source: allow only the
@@ -239,6 +239,12 @@ mod tests {
 
     #[test]
     fn geolocations_out_of_range_or_not_numbers_are_refused() {
+        let geolocation = |latitude, longitude| {
+            super::geolocation(Geolocation {
+                latitude,
+                longitude,
+            })
+        };
         assert!(geolocation(-23.55, -46.63).is_ok());
         assert!(geolocation(90.0, 180.0).is_ok());
         for (lat, lon) in [

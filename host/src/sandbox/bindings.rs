@@ -16,12 +16,13 @@ mod tests {
     use super::GUEST_COMPONENT;
 
     #[test]
-    fn the_embedded_component_is_at_most_200_kb() {
+    fn the_embedded_component_is_at_most_260_kb() {
         let size = GUEST_COMPONENT.len();
         println!("embedded component: {size} bytes");
         assert!(
-            size <= 200_000,
-            "the component is {size} bytes, over 200 KB (issue 5's target)"
+            size <= 260_000,
+            "the component is {size} bytes, over 260 KB (issue 15 item 5: JSON with serde in \
+             the guest if the component stays under 260 KB)"
         );
         assert!(GUEST_COMPONENT.starts_with(b"\0asm"), "not a wasm binary");
     }

@@ -350,7 +350,7 @@ impl Sandbox {
     }
 }
 
-/// The largest component file loaded (ours is about 200 KB).
+/// The largest component file loaded (ours is about 230 KB).
 pub const COMPONENT_FILE_LIMIT: u64 = 32 * 1024 * 1024;
 
 /// Reads a binary component; text (WAT), files over the limit, devices and anything else
