@@ -198,6 +198,23 @@ fn env_prints_assignments_a_shell_reads_back_exactly() {
             server.url()
         )
     );
+    // Windows shells (no PowerShell or cmd here: the lines are what they would run).
+    let powershell = home.run(&["env", "--shell", "powershell"]);
+    assert_eq!(
+        powershell.expect(OK).stdout,
+        format!(
+            "$env:KONECTY_URL = '{}'\n$env:KONECTY_TOKEN = '{token}'\n$env:KONECTY_USER_ID = 'devUser0000000001'\n",
+            server.url()
+        )
+    );
+    let cmd = home.run(&["env", "--shell", "cmd"]);
+    assert_eq!(
+        cmd.expect(OK).stdout,
+        format!(
+            "set \"KONECTY_URL={}\"\nset \"KONECTY_TOKEN={token}\"\nset \"KONECTY_USER_ID=devUser0000000001\"\n",
+            server.url()
+        )
+    );
 }
 
 #[test]

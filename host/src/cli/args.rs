@@ -323,6 +323,10 @@ pub enum ShellSyntax {
     Sh,
     /// fish: `set -gx NAME 'value'`
     Fish,
+    /// PowerShell: `$env:NAME = 'value'`
+    Powershell,
+    /// Windows cmd: `set "NAME=value"` (values cmd would expand are refused)
+    Cmd,
 }
 
 #[derive(Debug, Args)]

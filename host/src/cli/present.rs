@@ -88,7 +88,31 @@ pub fn assignment(shell: ShellSyntax, name: &str, value: &str) -> String {
             "set -gx {name} '{}'",
             value.replace('\\', r"\\").replace('\'', r"\'")
         ),
+        // PowerShell ends a single-quoted string at any of these quotes and takes a
+        // doubled one as the character itself.
+        ShellSyntax::Powershell => {
+            let quoted: String = value
+                .chars()
+                .flat_map(|c| {
+                    let doubled =
+                        matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
+                    std::iter::once(c).chain(doubled.then_some(c))
+                })
+                .collect();
+            format!("$env:{name} = '{quoted}'")
+        }
+        // cmd has no quoting that stops `%` or `!` expansion: callers check
+        // [`cmd_can_take`] first.
+        ShellSyntax::Cmd => format!("set \"{name}={value}\""),
     }
+}
+
+/// Whether `value` can be given to cmd's `set "NAME=value"` as it is: no quote, and
+/// nothing cmd expands (`%NAME%`, `!NAME!`) or treats as an escape.
+pub fn cmd_can_take(value: &str) -> bool {
+    !value
+        .chars()
+        .any(|c| matches!(c, '"' | '%' | '!' | '^') || c.is_control())
 }
 
 #[cfg(test)]
@@ -124,5 +148,17 @@ mod tests {
             assignment(ShellSyntax::Fish, "A", r"it's \n"),
             r"set -gx A 'it\'s \\n'"
         );
+        assert_eq!(
+            assignment(ShellSyntax::Powershell, "A", "it's \u{2019}$(x)"),
+            "$env:A = 'it''s \u{2019}\u{2019}$(x)'"
+        );
+        assert_eq!(
+            assignment(ShellSyntax::Cmd, "A", "a+b/c="),
+            r#"set "A=a+b/c=""#
+        );
+        assert!(cmd_can_take("https://app.konecty.com"));
+        for unsafe_value in ["50%", "a!b", "a\"b", "a^b", "a\nb"] {
+            assert!(!cmd_can_take(unsafe_value), "{unsafe_value:?}");
+        }
     }
 }

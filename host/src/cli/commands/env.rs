@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::args::{Config, EnvArgs, ShellSyntax};
+use crate::cli::exit::{Failure, Kind};
 use crate::cli::present;
 use crate::cli::report::Outcome;
 use crate::cli::session::best_token;
@@ -45,8 +46,10 @@ impl fmt::Display for ShellAssignments {
             .map(|(name, value)| present::assignment(self.shell, name, value))
             .collect();
         match self.shell {
-            ShellSyntax::Sh => writeln!(f, "{}", lines.join("\n")),
             ShellSyntax::Fish => writeln!(f, "{};", lines.join(";\n")),
+            ShellSyntax::Sh | ShellSyntax::Powershell | ShellSyntax::Cmd => {
+                writeln!(f, "{}", lines.join("\n"))
+            }
         }
     }
 }
@@ -55,12 +58,26 @@ impl Outcome for ShellAssignments {}
 
 pub fn env(config: &Config, args: &EnvArgs) -> Result<ShellAssignments> {
     let (host, winner) = best_token(config)?;
-    Ok(ShellAssignments {
+    let assignments = ShellAssignments {
         url: host.url,
         token: winner.token,
         user_id: winner.user_id,
         shell: args.shell,
-    })
+    };
+    let cmd_cannot_take = args.shell == ShellSyntax::Cmd
+        && !assignments
+            .variables()
+            .into_iter()
+            .all(|(_, value)| present::cmd_can_take(value));
+    if cmd_cannot_take {
+        return Err(Failure::new(
+            Kind::BadResponse,
+            "the session holds characters cmd would expand (% ! ^ \"): not printed for cmd; \
+             use --shell powershell",
+        )
+        .into());
+    }
+    Ok(assignments)
 }
 
 #[cfg(test)]
@@ -102,6 +119,10 @@ mod tests {
         assert_eq!(
             assignments(ShellSyntax::Fish, None).to_string(),
             "set -gx KONECTY_URL 'https://app.konecty.com';\nset -gx KONECTY_TOKEN 't0k\\'en';\n"
+        );
+        assert_eq!(
+            assignments(ShellSyntax::Powershell, None).to_string(),
+            "$env:KONECTY_URL = 'https://app.konecty.com'\n$env:KONECTY_TOKEN = 't0k''en'\n"
         );
     }
 }
