@@ -5,13 +5,14 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
+
+use crate::files::platform;
 
 /// Where events go.
 #[derive(Debug, Default)]
@@ -59,10 +60,7 @@ impl Observer {
     pub fn new(verbose: bool, audit: Option<&Path>) -> Result<Observer> {
         let audit = match audit {
             Some(path) => Some(Mutex::new(
-                OpenOptions::new()
-                    .append(true)
-                    .create(true)
-                    .mode(0o600)
+                platform::private(OpenOptions::new().append(true).create(true))
                     .open(path)
                     .with_context(|| format!("cannot open the audit file {}", path.display()))?,
             )),
@@ -220,7 +218,6 @@ pub fn snapshot(dir: &Path) -> Result<Snapshot, String> {
 }
 
 fn snapshot_at_most(dir: &Path, limit: usize) -> Result<Snapshot, String> {
-    use std::os::unix::fs::MetadataExt;
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot list the directory: {e}"))?;
     let mut files = Vec::new();
     for entry in entries {
@@ -237,8 +234,7 @@ fn snapshot_at_most(dir: &Path, limit: usize) -> Result<Snapshot, String> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(format!("cannot inspect {}: {e}", entry.path().display())),
         };
-        let id = (meta.len(), meta.ino(), meta.ctime(), meta.ctime_nsec());
-        files.push((entry.path(), id));
+        files.push((entry.path(), platform::version_of(&meta)));
     }
     files.sort();
     Ok(files)

@@ -1,5 +1,6 @@
 //! A stable label for this machine that is not personal data: a salted SHA-256 of the OS
-//! machine id (or, without one, of the host name), sent with verify-otp as `fingerprint`.
+//! machine id on Linux (systemd's `machine-id`), else of the host name (macOS, Windows,
+//! Linux without an id), sent with verify-otp as `fingerprint`.
 //! The salt makes it useless for matching against other tools that hash the same id.
 
 use sha2::{Digest, Sha256};
@@ -8,20 +9,36 @@ const SALT: &[u8] = b"konecty-session fingerprint v1\0";
 
 /// 32 hex digits, the same on every run on this machine; None when the machine has no id.
 pub fn of_this_machine() -> Option<String> {
-    let id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+    let id = machine_id().or_else(host_name)?;
+    Some(digest(&id))
+}
+
+#[cfg(target_os = "linux")]
+fn machine_id() -> Option<String> {
+    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
         .iter()
         .find_map(|path| {
             let text = std::fs::read_to_string(path).ok()?;
             Some(text.trim().to_string()).filter(|id| !id.is_empty())
         })
-        .or_else(|| {
-            let name = rustix::system::uname()
-                .nodename()
-                .to_string_lossy()
-                .into_owned();
-            Some(name).filter(|n| !n.is_empty())
-        })?;
-    Some(digest(&id))
+}
+
+/// Elsewhere the host name serves: macOS's IOPlatformUUID and Windows's MachineGuid would
+/// need a command or the registry for a label that only has to be stable.
+#[cfg(not(target_os = "linux"))]
+fn machine_id() -> Option<String> {
+    None
+}
+
+fn host_name() -> Option<String> {
+    #[cfg(unix)]
+    let name = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    #[cfg(not(unix))]
+    let name = std::env::var("COMPUTERNAME").unwrap_or_default();
+    Some(name).filter(|n| !n.is_empty())
 }
 
 fn digest(id: &str) -> String {

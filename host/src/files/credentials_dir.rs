@@ -2,15 +2,16 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::files::platform;
+
 /// The files the component writes; the host tightens their modes after every call.
 const FILES: [&str; 3] = [".env", "credentials", "pending-otp"];
 
-/// Held (flock) by every run while its component works on the directory.
+/// Held (an exclusive file lock) by every run while its component works on the directory.
 pub const LOCK_FILE: &str = ".lock";
 
 /// An exclusive hold on the credentials directory. Runs wait for each other, so that two
@@ -24,17 +25,13 @@ impl DirLock {
     /// Waits for the lock, then removes temporary files a killed run left behind (under
     /// the lock, none can be in use).
     pub fn acquire(dir: &Path) -> Result<DirLock> {
-        use std::os::unix::fs::OpenOptionsExt;
         let path = dir.join(LOCK_FILE);
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&path)
-            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+        let file = platform::without_following(platform::private(
+            fs::OpenOptions::new().read(true).write(true).create(true),
+        ))
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        file.lock()
             .with_context(|| format!("cannot lock {}", path.display()))?;
         remove_stale_temporaries(dir);
         Ok(DirLock {
@@ -45,8 +42,7 @@ impl DirLock {
 
     /// Makes the renames of this call durable (fsync of the directory), then unlocks.
     pub fn release(self) -> Result<()> {
-        let synced = fs::File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
+        let synced = platform::sync_dir(&self.dir)
             .with_context(|| format!("cannot sync {}", self.dir.display()));
         drop(self.file);
         synced
@@ -82,11 +78,15 @@ fn remove_stale_temporaries(dir: &Path) {
     }
 }
 
-/// `~/.konecty`, the directory every Konecty skill reads.
+/// `~/.konecty`, the directory every Konecty skill reads: `$HOME/.konecty`, and on Windows
+/// `%USERPROFILE%\.konecty` (what Node's `os.homedir()` gives the SDK).
 pub fn default_dir() -> Result<PathBuf> {
-    let home = std::env::var_os("HOME")
+    const HOME: &str = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    let home = std::env::var_os(HOME)
         .filter(|h| !h.is_empty())
-        .context("HOME is not set: pass --dir to say where the credential files go")?;
+        .with_context(|| {
+            format!("{HOME} is not set: pass --dir to say where the credential files go")
+        })?;
     Ok(PathBuf::from(home).join(".konecty"))
 }
 
@@ -94,7 +94,7 @@ pub fn default_dir() -> Result<PathBuf> {
 /// component's files, temporary ones included, are 0600 from their first byte. For the
 /// binary: a library leaves its caller's umask alone (see [`prepare`]).
 pub fn private_umask() {
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    platform::private_umask();
 }
 
 /// What a run may do in the directory.
@@ -114,14 +114,10 @@ pub enum DirAccess {
 /// Read-only runs change no mode, so a group-writable directory is refused there, as is a
 /// symlinked one. The process's umask is left as it is.
 pub fn prepare(dir: &Path, access: DirAccess) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let entry = match fs::symlink_metadata(dir) {
         Ok(entry) => entry,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
+            platform::create_private_dir(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             return Ok(());
         }
@@ -131,7 +127,10 @@ pub fn prepare(dir: &Path, access: DirAccess) -> Result<()> {
     if !meta.is_dir() {
         anyhow::bail!("{} is not a directory", dir.display());
     }
-    let mode = meta.mode() & 0o7777;
+    // Where files have no modes (Windows) the directory's access list is the user's say.
+    let Some(mode) = platform::mode(&meta) else {
+        return Ok(());
+    };
     if mode & 0o002 != 0 || mode & 0o1000 != 0 {
         anyhow::bail!(
             "{} is open to other users (mode {mode:o}): keep the credentials in a private \
@@ -139,7 +138,7 @@ pub fn prepare(dir: &Path, access: DirAccess) -> Result<()> {
             dir.display()
         );
     }
-    if meta.uid() != rustix::process::geteuid().as_raw() {
+    if !platform::is_ours(&meta) {
         anyhow::bail!(
             "{} belongs to another user: keep the credentials in a directory of yours (--dir)",
             dir.display()
@@ -157,7 +156,7 @@ pub fn prepare(dir: &Path, access: DirAccess) -> Result<()> {
         return Ok(());
     }
     if ours_to_change && mode & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        platform::set_mode(dir, 0o700)
             .with_context(|| format!("cannot make {} private (0700)", dir.display()))?;
     }
     tighten_files(dir)
@@ -170,8 +169,8 @@ pub fn tighten_files(dir: &Path) -> Result<()> {
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
         };
-        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+        if meta.is_file() && platform::mode(&meta).is_some_and(|mode| mode & 0o077 != 0) {
+            platform::set_mode(&path, 0o600)
                 .with_context(|| format!("cannot make {} private (0600)", path.display()))?;
         }
     }
@@ -234,16 +233,10 @@ pub fn read_own(path: &Path) -> Result<Option<String>> {
 }
 
 fn read_regular(path: &Path) -> Result<Option<String>> {
-    use rustix::fs::OFlags;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = match fs::OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
-        .open(path)
-    {
+    let file = match platform::without_following(fs::OpenOptions::new().read(true)).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+        Err(e) if platform::is_link_refusal(&e) => {
             anyhow::bail!(
                 "{} is a symbolic link: the host reads only regular files there",
                 path.display()
@@ -284,19 +277,7 @@ pub fn check_regular_files(dir: &Path) -> Result<()> {
 
 /// `credential files: PATH is a FIFO, not a regular file: remove it`.
 fn not_regular(path: &Path, meta: &fs::Metadata) -> String {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = meta.file_type();
-    let what = if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else {
-        "not a file"
-    };
+    let what = platform::kind_of(meta);
     format!(
         "credential files: {} is {what}, not a regular file: remove it",
         path.display()

@@ -8,17 +8,17 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::files::credentials_dir::read_own;
+use crate::files::platform;
 use crate::network::origin::Origin;
 
 const FILE_NAME: &str = "issued-tokens";
-/// Held (flock) while a run appends or compacts.
+/// Held (an exclusive file lock) while a run appends or compacts.
 const LOCK_NAME: &str = "issued-tokens.lock";
 /// Past this size (about four thousand logins) the file is compacted before the next line;
 /// it stays well under the 1 MiB the host reads of a file.
@@ -78,17 +78,14 @@ impl IssuedTokens {
     /// Records that `origin` issued `token`, under a lock shared with every other run.
     pub fn record(&self, token: &str, origin: &Origin) -> Result<()> {
         let dir = self.dir();
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
+        platform::create_private_dir(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         self.check_dir()?;
         let lock = open_no_follow(
             &dir.join(LOCK_NAME),
             OpenOptions::new().read(true).write(true).create(true),
         )?;
-        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+        lock.lock()
             .with_context(|| format!("cannot lock {}", dir.display()))?;
         if fs::symlink_metadata(&self.path).is_ok_and(|m| m.len() > COMPACT_ABOVE) {
             self.compact()?;
@@ -101,12 +98,11 @@ impl IssuedTokens {
 
     /// The record's directory must be the user's and closed to others.
     fn check_dir(&self) -> Result<()> {
-        use std::os::unix::fs::MetadataExt;
         let Ok(meta) = fs::symlink_metadata(self.dir()) else {
             return Ok(());
         };
-        let mine = meta.uid() == rustix::process::geteuid().as_raw();
-        if !meta.is_dir() || !mine || meta.mode() & 0o022 != 0 {
+        let open_to_others = platform::mode(&meta).is_some_and(|mode| mode & 0o022 != 0);
+        if !meta.is_dir() || !platform::is_ours(&meta) || open_to_others {
             anyhow::bail!(
                 "{} must be a directory of yours that others cannot write to (it records \
                  which host issued each token)",
@@ -147,10 +143,7 @@ fn fingerprint(token: &str) -> String {
 /// Opens without following a symlink and without waiting (a FIFO in its place must not
 /// hang the command).
 fn open_no_follow(path: &Path, options: &mut OpenOptions) -> Result<File> {
-    use rustix::fs::OFlags;
-    options
-        .mode(0o600)
-        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
+    platform::without_following(platform::private(options))
         .open(path)
         .with_context(|| format!("cannot open {}", path.display()))
 }

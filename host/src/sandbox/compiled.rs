@@ -8,13 +8,14 @@
 use std::fs;
 use std::hash::Hasher;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+use crate::files::platform;
 
 /// Marks our entries (and their layout: magic, SHA-256 of the rest, wasmtime's bytes).
 const MAGIC: &[u8; 8] = b"KSCWASM1";
@@ -96,21 +97,15 @@ fn read_entry(engine: &Engine, path: &Path) -> Option<Component> {
 }
 
 fn write_entry(component: &Component, dir: &Path, path: &Path) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    platform::create_private_dir(dir)?;
     let serialized = component.serialize()?;
     let name = path
         .file_name()
         .map_or_else(Default::default, |n| n.to_string_lossy());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = (|| -> std::io::Result<()> {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut file =
+            platform::private(fs::OpenOptions::new().write(true).create_new(true)).open(&tmp)?;
         file.write_all(MAGIC)?;
         file.write_all(&Sha256::digest(&serialized))?;
         file.write_all(&serialized)?;

@@ -365,12 +365,9 @@ fn load_file(engine: &Engine, path: &Path, cache: Option<&Path>) -> Result<Compo
 
 fn read_component_file(path: &Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     let too_large = || format!("larger than {} MiB", COMPONENT_FILE_LIMIT / (1024 * 1024));
     // Without blocking: a FIFO in its place is refused below, not waited on.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+    let file = without_blocking(std::fs::OpenOptions::new().read(true))
         .open(path)
         .map_err(|e| e.to_string())?;
     let meta = file.metadata().map_err(|e| e.to_string())?;
@@ -395,6 +392,20 @@ fn read_component_file(path: &Path) -> Result<Vec<u8>, String> {
 
 fn refused(error: &dyn std::fmt::Display, what: &str) -> Error {
     Error::ComponentRefused(format!("{what}: {error:#}"))
+}
+
+/// Opening through `options` does not wait (on a FIFO, say); a link to the component is
+/// followed, as a path given on the command line should be.
+fn without_blocking(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+    }
+    #[cfg(not(unix))]
+    {
+        options
+    }
 }
 
 /// A trap is a fault in the component, not an answer from Konecty; the host's own limits
