@@ -25,3 +25,4 @@ mod sandbox;
 mod skill;
 mod support;
 mod two_step;
+mod windows;

@@ -199,11 +199,14 @@ impl fmt::Display for LoggedIn {
             )?;
         }
         writeln!(f, "Logged in {}", self.user.session_at(&self.host))?;
-        let dir = self.dir.display();
+        // Joined as paths, so each OS gets its own separator.
+        let env = self.dir.join(".env");
+        let credentials = self.dir.join("credentials");
+        let (env, credentials) = (env.display(), credentials.display());
         match (self.saved.env_file, self.saved.credentials_file) {
-            (true, true) => writeln!(f, "Saved to {dir}/.env and {dir}/credentials."),
-            (true, false) => writeln!(f, "Saved to {dir}/.env."),
-            (false, true) => writeln!(f, "Saved to {dir}/credentials."),
+            (true, true) => writeln!(f, "Saved to {env} and {credentials}."),
+            (true, false) => writeln!(f, "Saved to {env}."),
+            (false, true) => writeln!(f, "Saved to {credentials}."),
             (false, false) => writeln!(f, "Not saved (--no-env and --no-credentials)."),
         }
     }

@@ -236,12 +236,11 @@ impl TokenSource {
 
     /// [`describe`](Self::describe), for the credentials directory `dir`.
     pub fn describe_in(self, dir: &Path) -> String {
-        let dir = dir.display();
         match self {
             TokenSource::Flag => "--token-stdin".to_string(),
             TokenSource::Environment => "KONECTY_TOKEN".to_string(),
-            TokenSource::EnvFile => format!("{dir}/.env"),
-            TokenSource::Credentials => format!("{dir}/credentials"),
+            TokenSource::EnvFile => dir.join(".env").display().to_string(),
+            TokenSource::Credentials => dir.join("credentials").display().to_string(),
         }
     }
 }

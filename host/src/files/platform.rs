@@ -186,3 +186,69 @@ pub fn version_of(meta: &fs::Metadata) -> (u64, u64, i64, i64) {
         )
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_directories_and_files_are_the_users_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/b");
+        create_private_dir(&dir).unwrap();
+        let meta = fs::metadata(&dir).unwrap();
+        assert_eq!(mode(&meta), Some(0o700), "the directory made");
+        assert!(is_ours(&meta), "made by this user");
+
+        let path = dir.join("file");
+        private(OpenOptions::new().write(true).create(true))
+            .open(&path)
+            .unwrap();
+        assert_eq!(mode(&fs::metadata(&path).unwrap()), Some(0o600));
+        set_mode(&path, 0o640).unwrap();
+        assert_eq!(mode(&fs::metadata(&path).unwrap()), Some(0o640));
+    }
+
+    #[test]
+    fn links_are_refused_and_fifos_do_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::write(&target, "x").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let refused = without_following(OpenOptions::new().read(true))
+            .open(&link)
+            .unwrap_err();
+        assert!(is_link_refusal(&refused), "expected ELOOP, got {refused}");
+
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // Would wait for a writer without O_NONBLOCK.
+        let opened = without_following(OpenOptions::new().read(true))
+            .open(&fifo)
+            .unwrap();
+        assert_eq!(kind_of(&opened.metadata().unwrap()), "a FIFO");
+        assert_eq!(kind_of(&fs::metadata(dir.path()).unwrap()), "a directory");
+    }
+
+    #[test]
+    fn a_replaced_file_has_another_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, "one").unwrap();
+        let before = version_of(&fs::metadata(&path).unwrap());
+        let replacement = dir.path().join("g");
+        fs::write(&replacement, "two").unwrap();
+        fs::rename(&replacement, &path).unwrap();
+        let after = version_of(&fs::metadata(&path).unwrap());
+        assert_ne!(before, after, "same size, but another inode");
+        assert!(sync_dir(dir.path()).is_ok());
+    }
+}

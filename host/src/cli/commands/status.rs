@@ -87,13 +87,15 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let host = &self.host;
-        let dir = self.dir.display();
+        let env = self.dir.join(".env");
+        let credentials = self.dir.join("credentials");
+        let (env, credentials) = (env.display(), credentials.display());
         let verdict = self.verdict();
         match verdict {
             Verdict::NoToken => writeln!(
                 f,
-                "Not logged in to {host}: no token in KONECTY_TOKEN, {dir}/.env or \
-                 {dir}/credentials; log in with: konecty-session login"
+                "Not logged in to {host}: no token in KONECTY_TOKEN, {env} or \
+                 {credentials}; log in with: konecty-session login"
             )?,
             Verdict::NotChecked => writeln!(
                 f,
