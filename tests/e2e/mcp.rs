@@ -343,3 +343,57 @@ fn no_tool_call_can_allow_a_private_network() {
     assert_eq!(server.hits(), 0, "the private address was reached");
     client.finish();
 }
+
+#[test]
+fn the_verify_tool_sends_a_location_and_explains_when_one_was_missing() {
+    let server = konecty_with(konecty_session::dev_server::DevServerConfig {
+        require_geolocation: true,
+        ..konecty_session::dev_server::DevServerConfig::default()
+    });
+    let home = Home::new();
+    let mut client = Client::start(&home, &["--host", &server.url(), "mcp"]);
+
+    let (failed, sent) = client.call("request_otp", json!({"email": EMAIL}));
+    assert!(!failed, "request_otp failed: {sent}");
+    let code = server.code_for(EMAIL).expect("the server issued a code");
+    let (failed, error) = client.call("verify_otp", json!({"code": code}));
+    assert!(failed, "expected a tool error without a location, got {error}");
+    assert_eq!(error["error"]["kind"], "rejected", "got {error}");
+    let message = error["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("used the code up") && message.contains("--geolocation"),
+        "expected the error to say the code is spent and how to send a location, got {message}"
+    );
+
+    // Out of range: refused before anything is sent.
+    let before = server.requests().len();
+    let (failed, error) = client.call(
+        "verify_otp",
+        json!({"code": "123456", "geolocation": {"latitude": 91.0, "longitude": 0.0}}),
+    );
+    assert!(failed, "expected a latitude of 91 to be refused, got {error}");
+    assert_eq!(error["error"]["kind"], "invalid-input", "got {error}");
+    assert_eq!(server.requests().len(), before, "nothing may be sent");
+
+    let (failed, sent) = client.call("request_otp", json!({"email": EMAIL}));
+    assert!(!failed, "request_otp failed: {sent}");
+    let code = server.code_for(EMAIL).expect("the server issued a code");
+    let (failed, saved) = client.call(
+        "verify_otp",
+        json!({"code": code, "geolocation": {"latitude": -23.55, "longitude": -46.63}}),
+    );
+    assert!(!failed, "verify_otp with a location failed: {saved}");
+    let verify = server
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.path == "/api/auth/verify-otp")
+        .expect("a verify-otp request");
+    let body: Value = serde_json::from_str(&verify.body).unwrap();
+    assert_eq!(
+        body["geolocation"],
+        json!({"longitude": -46.63, "latitude": -23.55}),
+        "{body}"
+    );
+    client.finish();
+}

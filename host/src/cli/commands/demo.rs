@@ -7,7 +7,7 @@ use serde_json::json;
 
 use konecty_session::audit::Observer;
 use konecty_session::dev_server::{DevServer, DevServerConfig};
-use konecty_session::files::credentials_dir::{self};
+use konecty_session::files::credentials_dir;
 use konecty_session::{Identifier, Limits, Network, SaveTargets};
 
 use crate::cli::args::{Cli, Config, Host, HostSource, StatusArgs};
