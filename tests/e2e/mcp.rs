@@ -357,7 +357,10 @@ fn the_verify_tool_sends_a_location_and_explains_when_one_was_missing() {
     assert!(!failed, "request_otp failed: {sent}");
     let code = server.code_for(EMAIL).expect("the server issued a code");
     let (failed, error) = client.call("verify_otp", json!({"code": code}));
-    assert!(failed, "expected a tool error without a location, got {error}");
+    assert!(
+        failed,
+        "expected a tool error without a location, got {error}"
+    );
     assert_eq!(error["error"]["kind"], "rejected", "got {error}");
     let message = error["error"]["message"].as_str().unwrap_or_default();
     assert!(
@@ -371,7 +374,10 @@ fn the_verify_tool_sends_a_location_and_explains_when_one_was_missing() {
         "verify_otp",
         json!({"code": "123456", "geolocation": {"latitude": 91.0, "longitude": 0.0}}),
     );
-    assert!(failed, "expected a latitude of 91 to be refused, got {error}");
+    assert!(
+        failed,
+        "expected a latitude of 91 to be refused, got {error}"
+    );
     assert_eq!(error["error"]["kind"], "invalid-input", "got {error}");
     assert_eq!(server.requests().len(), before, "nothing may be sent");
 

@@ -78,7 +78,7 @@ impl Outcome {
 }
 
 /// One cache of compiled components for every run of the tests: compiling once is enough
-/// (`compiled.rs` and `cli.rs` test the cache itself).
+/// (`host/src/sandbox/compiled.rs` and `tests/e2e/cli.rs` test the cache itself).
 pub fn shared_cache() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
 }

@@ -292,14 +292,7 @@ mod tests {
     fn the_host_reads_regular_files_only_and_never_waits() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        platform::make_fifo(&fifo);
         let error = read_own(&fifo)
             .err()
             .map(|e| e.to_string())

@@ -187,6 +187,19 @@ pub fn version_of(meta: &fs::Metadata) -> (u64, u64, i64, i64) {
     }
 }
 
+/// A FIFO at `path`, for tests of what must not wait on one.
+#[cfg(all(test, unix))]
+pub(crate) fn make_fifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .expect("a FIFO can be made");
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -222,14 +235,7 @@ mod tests {
         assert!(is_link_refusal(&refused), "expected ELOOP, got {refused}");
 
         let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        make_fifo(&fifo);
         // Would wait for a writer without O_NONBLOCK.
         let opened = without_following(OpenOptions::new().read(true))
             .open(&fifo)
