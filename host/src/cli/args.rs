@@ -5,17 +5,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
-use crate::cli::exit::{Failure, Kind};
-use konecty_session::Geolocation;
-use konecty_session::Network;
-use konecty_session::Trust;
 use konecty_session::audit::Observer;
 use konecty_session::files::credentials_dir::StoredIn;
 use konecty_session::files::issued::IssuedTokens;
-use konecty_session::{Limits, Origin};
-use konecty_session::{ProxyRules, ProxySetting};
+use konecty_session::{Geolocation, Limits, Network, Origin, ProxyRules, ProxySetting, Trust};
+
+use crate::cli::exit::{Failure, Kind};
+use crate::cli::present::{ShellSyntax, single_quoted};
 
 /// Base URL used when nothing else names one, as in Konecty's SDKs.
 pub const DEFAULT_HOST: &str = "http://localhost:3000";
@@ -315,18 +313,6 @@ pub struct EnvArgs {
     /// Syntax of the lines printed
     #[arg(long, value_enum, default_value_t = ShellSyntax::Sh)]
     pub shell: ShellSyntax,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShellSyntax {
-    /// sh, bash, zsh: `export NAME='value'`
-    Sh,
-    /// fish: `set -gx NAME 'value'`
-    Fish,
-    /// PowerShell: `$env:NAME = 'value'`
-    Powershell,
-    /// Windows cmd: `set "NAME=value"` (values cmd would expand are refused)
-    Cmd,
 }
 
 #[derive(Debug, Args)]
@@ -639,7 +625,7 @@ fn shell_word(text: &str) -> String {
     if plain && !text.starts_with('~') {
         text.to_string()
     } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
+        single_quoted(text)
     }
 }
 

@@ -2,7 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cli::args::ShellSyntax;
 use konecty_session::Identifier;
 
 /// `d***@example.com`: enough to recognise the address, not enough to harvest it.
@@ -80,10 +79,28 @@ pub fn age(secs: u64, now: u64) -> String {
     }
 }
 
+/// The syntax `env` writes its assignments in (`--shell`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellSyntax {
+    /// sh, bash, zsh: `export NAME='value'`
+    Sh,
+    /// fish: `set -gx NAME 'value'`
+    Fish,
+    /// PowerShell: `$env:NAME = 'value'`
+    Powershell,
+    /// Windows cmd: `set "NAME=value"` (values cmd would expand are refused)
+    Cmd,
+}
+
+/// `text` as one sh word, whatever it holds: single-quoted, each `'` written as `'\''`.
+pub fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 /// One assignment that `eval` in that shell reads back as exactly `value`.
 pub fn assignment(shell: ShellSyntax, name: &str, value: &str) -> String {
     match shell {
-        ShellSyntax::Sh => format!("export {name}='{}'", value.replace('\'', r"'\''")),
+        ShellSyntax::Sh => format!("export {name}={}", single_quoted(value)),
         ShellSyntax::Fish => format!(
             "set -gx {name} '{}'",
             value.replace('\\', r"\\").replace('\'', r"\'")

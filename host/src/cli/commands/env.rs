@@ -5,9 +5,9 @@ use std::fmt;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::args::{Config, EnvArgs, ShellSyntax};
+use crate::cli::args::{Config, EnvArgs};
 use crate::cli::exit::{Failure, Kind};
-use crate::cli::present;
+use crate::cli::present::{self, ShellSyntax};
 use crate::cli::report::Outcome;
 use crate::cli::session::best_token;
 
