@@ -13,7 +13,17 @@ include!(concat!(env!("OUT_DIR"), "/guest_component.rs"));
 
 #[cfg(test)]
 mod tests {
-    use super::GUEST_COMPONENT;
+    use super::{GUEST_COMPONENT, GUEST_COMPONENT_SHA256};
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn the_embedded_digest_is_the_components() {
+        assert_eq!(
+            GUEST_COMPONENT_SHA256,
+            <[u8; 32]>::from(Sha256::digest(GUEST_COMPONENT)),
+            "build.rs wrote another component's SHA-256"
+        );
+    }
 
     #[test]
     fn the_embedded_component_is_at_most_260_kb() {

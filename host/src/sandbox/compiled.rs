@@ -44,7 +44,18 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// The component for `wasm`, from `cache` when a good entry is there, else compiled (and
 /// then stored in `cache`, best effort: a cache that cannot be written only costs time).
 pub fn load(engine: &Engine, wasm: &[u8], cache: Option<&Path>) -> Result<(Component, Loaded)> {
-    let entry = cache.map(|dir| dir.join(format!("{}.cwasm", key(engine, wasm))));
+    load_digested(engine, wasm, &Sha256::digest(wasm).into(), cache)
+}
+
+/// [`load`] for a component whose SHA-256 is already known (the embedded one's is computed
+/// by build.rs, so that no run hashes it again).
+pub fn load_digested(
+    engine: &Engine,
+    wasm: &[u8],
+    digest: &[u8; 32],
+    cache: Option<&Path>,
+) -> Result<(Component, Loaded)> {
+    let entry = cache.map(|dir| dir.join(format!("{}.cwasm", key(engine, digest))));
     if let Some(component) = entry.as_deref().and_then(|path| read_entry(engine, path)) {
         return Ok((component, Loaded::FromCache));
     }
@@ -55,11 +66,11 @@ pub fn load(engine: &Engine, wasm: &[u8], cache: Option<&Path>) -> Result<(Compo
     Ok((component, Loaded::Compiled))
 }
 
-/// Hex SHA-256 of our version, the component and the engine's compatibility hash.
-fn key(engine: &Engine, wasm: &[u8]) -> String {
+/// Hex SHA-256 of our version, the component's SHA-256 and the engine's compatibility hash.
+fn key(engine: &Engine, digest: &[u8; 32]) -> String {
     let mut hasher = ShaHasher(Sha256::new());
     hasher.0.update(env!("CARGO_PKG_VERSION").as_bytes());
-    hasher.0.update(Sha256::digest(wasm));
+    hasher.0.update(digest);
     std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
     hex(&hasher.0.finalize())
 }
@@ -130,6 +141,10 @@ mod tests {
             .unwrap_or_default()
     }
 
+    fn digest(wasm: &[u8]) -> [u8; 32] {
+        Sha256::digest(wasm).into()
+    }
+
     #[test]
     fn the_second_load_comes_from_the_cache() {
         let cache = tempfile::tempdir().unwrap();
@@ -183,7 +198,7 @@ mod tests {
         bytes.extend_from_slice(&serialized);
         let path = cache
             .path()
-            .join(format!("{}.cwasm", key(&engine, GUEST_COMPONENT)));
+            .join(format!("{}.cwasm", key(&engine, &digest(GUEST_COMPONENT))));
         fs::write(&path, bytes).unwrap();
 
         let (_, loaded) = load(&engine, GUEST_COMPONENT, Some(cache.path())).unwrap();
@@ -214,9 +229,10 @@ mod tests {
     fn keys_differ_by_component_and_by_engine() {
         let ours = engine().unwrap();
         let other = Engine::default();
-        let key_ours = key(&ours, GUEST_COMPONENT);
-        assert_eq!(key_ours, key(&ours, GUEST_COMPONENT), "keys are stable");
-        assert_ne!(key_ours, key(&ours, b"\0asm other"));
-        assert_ne!(key_ours, key(&other, GUEST_COMPONENT));
+        let ours_digest = digest(GUEST_COMPONENT);
+        let key_ours = key(&ours, &ours_digest);
+        assert_eq!(key_ours, key(&ours, &ours_digest), "keys are stable");
+        assert_ne!(key_ours, key(&ours, &digest(b"\0asm other")));
+        assert_ne!(key_ours, key(&other, &ours_digest));
     }
 }

@@ -15,9 +15,9 @@ use crate::audit::{self, Observer};
 use crate::files::credentials_dir::{self, DirAccess, DirLock};
 use crate::network::policy::HttpPolicy;
 use crate::sandbox::bindings::{
-    ApiError, ApiSession, ClientLabel, CodeRequest, GUEST_COMPONENT, Geolocation, Identifier,
-    LoginMethods, LogoutOutcome, OtpSent, SaveTargets, Session, SessionCheck, SessionPre,
-    StoredSession,
+    ApiError, ApiSession, ClientLabel, CodeRequest, GUEST_COMPONENT, GUEST_COMPONENT_SHA256,
+    Geolocation, Identifier, LoginMethods, LogoutOutcome, OtpSent, SaveTargets, Session,
+    SessionCheck, SessionPre, StoredSession,
 };
 use crate::sandbox::bounds::Bounded;
 use crate::sandbox::compiled;
@@ -100,9 +100,11 @@ impl Runtime {
         let engine = engine().map_err(|e| refused(&e, "cannot start the engine"))?;
         tick_epochs(&engine);
         let component = match source {
-            ComponentSource::Embedded => compiled::load(&engine, GUEST_COMPONENT, cache)
-                .map(|(component, _)| component)
-                .map_err(|e| refused(&e, "cannot load the embedded component"))?,
+            ComponentSource::Embedded => {
+                compiled::load_digested(&engine, GUEST_COMPONENT, &GUEST_COMPONENT_SHA256, cache)
+            }
+            .map(|(component, _)| component)
+            .map_err(|e| refused(&e, "cannot load the embedded component"))?,
             ComponentSource::File(path) => {
                 load_file(&engine, path, cache).map_err(|reason| Error::ComponentFile {
                     path: path.to_path_buf(),
