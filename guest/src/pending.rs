@@ -6,7 +6,7 @@ use konecty_session_formats::ini;
 use crate::api::Who;
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::store::{read, write_atomic};
+use crate::store::{read, remove, write_atomic};
 use crate::validate::BaseUrl;
 
 pub const FILE: &str = "pending-otp";
@@ -62,8 +62,7 @@ pub fn forget(host: &BaseUrl) -> Result<()> {
     }
     if !after.contains(&b'=') {
         // No request left for any host: the file is ours alone, so it goes.
-        return std::fs::remove_file(FILE)
-            .map_err(|e| Error::storage("cannot remove pending-otp", e));
+        return remove(FILE).map_err(|e| Error::storage("cannot remove pending-otp", e));
     }
     if after != before {
         write_atomic(FILE, &after)?;

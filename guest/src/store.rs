@@ -1,7 +1,12 @@
-//! The two credential files, in the one directory the host preopens as `.`.
+//! The two credential files, in the one directory the host preopens.
+//!
+//! Files are opened through that directory's descriptor, not through std's paths: std
+//! resolves a relative name only against a directory preopened as `.`, and hosts preopen
+//! at paths of their own (Wassette maps `fs://P` to `P`; a Node host picks any key).
 
-use std::fs;
 use std::io::ErrorKind;
+
+use wasip2::filesystem::types::{Descriptor, DescriptorFlags, OpenFlags, PathFlags};
 
 use konecty_session_formats::{dotenv, ini};
 
@@ -308,25 +313,70 @@ fn same_host(stored: &str, wanted: &str) -> bool {
     }
 }
 
+/// The directory the host granted: its only preopen, whatever its path; when a host gives
+/// several, the one preopened as `.` (our own host's), else none is guessed at.
+fn directory() -> std::io::Result<Descriptor> {
+    let mut preopens = wasip2::filesystem::preopens::get_directories();
+    let chosen = match preopens.len() {
+        1 => preopens.pop(),
+        _ => preopens
+            .into_iter()
+            .find(|(_, path)| path == ".")
+            .map(|(dir, _)| (dir, String::new())),
+    };
+    chosen.map(|(dir, _)| dir).ok_or_else(|| {
+        std::io::Error::new(
+            ErrorKind::NotFound,
+            "the host granted no single directory for the credential files",
+        )
+    })
+}
+
 pub fn read(name: &str) -> Result<Option<Vec<u8>>> {
-    let file = match fs::File::open(name) {
+    let file = match directory().and_then(|dir| {
+        dir.open_at(
+            PathFlags::SYMLINK_FOLLOW,
+            name,
+            OpenFlags::empty(),
+            DescriptorFlags::READ,
+        )
+        .map_err(io_error)
+    }) {
         Ok(file) => file,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
         Err(err) => return Err(Error::storage(&format!("cannot open {name}"), err)),
     };
     let size = file
-        .metadata()
-        .map_err(|e| Error::storage(&format!("cannot inspect {name}"), e))?
-        .len();
+        .stat()
+        .map_err(|e| Error::storage(&format!("cannot inspect {name}"), io_error(e)))?
+        .size;
     if size > MAX_FILE {
         return Err(Error::Storage(format!(
             "{name} is {size} bytes, larger than the {MAX_FILE} this tool will rewrite"
         )));
     }
     let mut bytes = Vec::with_capacity(size as usize);
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_FILE + 1), &mut bytes)
-        .map_err(|e| Error::storage(&format!("cannot read {name}"), e))?;
-    Ok(Some(bytes))
+    // Read until the end, but never past MAX_FILE: the file may grow while we read.
+    loop {
+        let offset = bytes.len() as u64;
+        let (chunk, end) = file
+            .read(MAX_FILE + 1 - offset, offset)
+            .map_err(|e| Error::storage(&format!("cannot read {name}"), io_error(e)))?;
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > MAX_FILE {
+            return Err(Error::Storage(format!(
+                "{name} grew past the {MAX_FILE} bytes this tool will rewrite"
+            )));
+        }
+        if end || chunk.is_empty() {
+            return Ok(Some(bytes));
+        }
+    }
+}
+
+/// Removes `name` from the granted directory (a symlink itself, never its target).
+pub fn remove(name: &str) -> std::io::Result<()> {
+    directory()?.unlink_file_at(name).map_err(io_error)
 }
 
 /// Writes a temporary file beside `name`, syncs it, and renames it over `name`, so a crash
@@ -352,32 +402,29 @@ pub fn write_atomic(name: &str, bytes: &[u8]) -> Result<()> {
     };
     let written = write_all(&file, bytes).and_then(|()| file.sync().map_err(io_error));
     drop(file);
-    let written = written.and_then(|()| fs::rename(&tmp, name));
+    let written = written.and_then(|()| {
+        let dir = directory()?;
+        dir.rename_at(&tmp, &dir, name).map_err(io_error)
+    });
     if let Err(err) = written {
-        let _ = fs::remove_file(&tmp);
+        let _ = remove(&tmp);
         return Err(Error::storage(&format!("cannot write {name}"), err));
     }
     Ok(())
 }
 
-/// Creates `name` (never an existing file, never through a symlink) in the preopened
-/// directory, open for writing only. std's open goes through wasi-libc, which also asks
-/// for `mutate-directory`: wasmtime ignores that flag, but jco's preview2-shim refuses the
-/// open as unsupported, and the component must run under both.
-fn create_new(name: &str) -> std::io::Result<wasip2::filesystem::types::Descriptor> {
-    use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
-    let dir = wasip2::filesystem::preopens::get_directories()
-        .into_iter()
-        .find(|(_, path)| path == ".")
-        .map(|(dir, _)| dir)
-        .ok_or_else(|| std::io::Error::new(ErrorKind::NotFound, "no directory preopened as ."))?;
-    dir.open_at(
-        PathFlags::empty(),
-        name,
-        OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
-        DescriptorFlags::WRITE,
-    )
-    .map_err(io_error)
+/// Creates `name` (never an existing file, never through a symlink) in the granted
+/// directory, open for writing only (std would also ask for `mutate-directory`: wasmtime
+/// ignores that flag, but jco's preview2-shim refuses the open as unsupported).
+fn create_new(name: &str) -> std::io::Result<Descriptor> {
+    directory()?
+        .open_at(
+            PathFlags::empty(),
+            name,
+            OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+            DescriptorFlags::WRITE,
+        )
+        .map_err(io_error)
 }
 
 fn write_all(file: &wasip2::filesystem::types::Descriptor, bytes: &[u8]) -> std::io::Result<()> {

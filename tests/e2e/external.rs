@@ -225,7 +225,11 @@ pub struct NodeSession {
 impl NodeSession {
     /// Starts `node SCRIPT ARGS…` in the installed `tests/node` copy.
     pub fn start(script: &str, args: &[&std::ffi::OsStr]) -> NodeSession {
-        let dir = node_packages();
+        NodeSession::start_in(node_packages(), script, args)
+    }
+
+    /// Starts `node SCRIPT ARGS…` in `dir`.
+    pub fn start_in(dir: &Path, script: &str, args: &[&std::ffi::OsStr]) -> NodeSession {
         let mut child = Command::new("node")
             .arg(dir.join(script))
             .args(args)

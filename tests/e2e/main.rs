@@ -19,6 +19,7 @@ mod mcp;
 mod netfakes;
 mod networks;
 mod node;
+mod npm;
 mod pinning;
 mod readers;
 mod sandbox;
