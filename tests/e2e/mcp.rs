@@ -26,6 +26,11 @@ struct Client {
 
 impl Client {
     fn start(home: &Home, args: &[&str]) -> Client {
+        Client::start_with(home, args, "2025-06-18", json!({}))
+    }
+
+    /// A client of protocol revision `protocol` that declares `capabilities`.
+    fn start_with(home: &Home, args: &[&str], protocol: &str, capabilities: Value) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_konecty-session"))
             .env_clear()
             .env("HOME", home.root())
@@ -63,8 +68,8 @@ impl Client {
         let init = client.request(
             "initialize",
             json!({
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
+                "protocolVersion": protocol,
+                "capabilities": capabilities,
                 "clientInfo": {"name": "e2e", "version": "0"}
             }),
         );
@@ -88,22 +93,42 @@ impl Client {
 
     /// Sends a request and returns the response with its id (skipping notifications).
     fn request(&mut self, method: &str, params: Value) -> Value {
+        self.request_answering(method, params, |_, _| panic!("unexpected server request"))
+    }
+
+    /// Sends a request and returns its response; each request the server sends meanwhile
+    /// (its own id, a method) goes to `answer`, whose value is the client's result for it.
+    fn request_answering(
+        &mut self,
+        method: &str,
+        params: Value,
+        mut answer: impl FnMut(&str, &Value) -> Value,
+    ) -> Value {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| panic!("no answer to {method} within 60 s"));
-            self.transcript.push(line.clone());
-            let message: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
-                panic!("the server wrote a line that is not JSON ({e}): {line}")
-            });
-            if message["id"] == json!(id) {
-                return message;
+            let message = self.next_message(method);
+            match message.get("method").and_then(Value::as_str) {
+                Some(asked) if message.get("id").is_some() => {
+                    let result = answer(asked, &message["params"]);
+                    self.send(&json!({"jsonrpc": "2.0", "id": message["id"], "result": result}));
+                }
+                Some(_) => {} // a notification
+                None if message["id"] == json!(id) => return message,
+                None => {}
             }
         }
+    }
+
+    fn next_message(&mut self, waiting_for: &str) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no answer to {waiting_for} within 60 s"));
+        self.transcript.push(line.clone());
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("the server wrote a line that is not JSON ({e}): {line}"))
     }
 
     fn tool_names(&mut self) -> Vec<String> {
@@ -165,13 +190,14 @@ fn the_otp_flow_runs_through_mcp_tools_and_the_token_stays_in_the_files() {
     assert_eq!(
         client.tool_names(),
         [
+            "login",
             "login_options",
             "logout",
             "request_otp",
             "status",
             "verify_otp"
         ],
-        "expected the five tools, without `token`"
+        "expected the six tools, without `token`"
     );
 
     let (failed, options) = client.call("login_options", json!({}));
@@ -401,5 +427,178 @@ fn the_verify_tool_sends_a_location_and_explains_when_one_was_missing() {
         json!({"longitude": -46.63, "latitude": -23.55}),
         "{body}"
     );
+    client.finish();
+}
+
+/// One HTTP/1.1 exchange with the code page: (status, body).
+fn page_request(url: &str, method: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let rest = url
+        .strip_prefix("http://")
+        .expect("the page is plain http on loopback");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nconnection: close\r\n");
+    if !headers.iter().any(|(name, _)| *name == "host") {
+        request.push_str(&format!("host: {authority}\r\n"));
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("expected an HTTP answer from the code page, got {answer:?}"));
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+/// The form's token in the page.
+fn form_token(page: &str) -> String {
+    let start = page
+        .find("name=token value=\"")
+        .unwrap_or_else(|| panic!("expected the form's token in the page, got {page}"))
+        + "name=token value=\"".len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+fn post_code(url: &str, origin: &str, token: &str, code: &str) -> (u16, String) {
+    page_request(
+        url,
+        "POST",
+        &[
+            ("origin", origin),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("token={token}&code={code}"),
+    )
+}
+
+#[test]
+fn login_takes_the_code_on_a_loopback_page_and_the_client_never_sees_it() {
+    let server = konecty();
+    let home = Home::new();
+    let mut client = Client::start_with(
+        &home,
+        &["--verbose", "--host", &server.url(), "mcp"],
+        "2025-11-25",
+        json!({"elicitation": {"url": {}}}),
+    );
+    let mut elicited = Vec::new();
+    let mut code = String::new();
+    let answer = client.request_answering(
+        "tools/call",
+        json!({"name": "login", "arguments": {"email": EMAIL}}),
+        |method, params| {
+            assert_eq!(method, "elicitation/create", "expected only an elicitation");
+            assert_eq!(params["mode"], json!("url"), "{params}");
+            let url = params["url"].as_str().expect("a URL").to_string();
+            elicited.push(params.clone());
+            let origin = url[..url[7..].find('/').unwrap() + 7].to_string();
+            assert!(
+                origin.starts_with("http://127.0.0.1:"),
+                "expected a page on 127.0.0.1, got {url}"
+            );
+
+            // The person opens the page: it says where the code went, masked.
+            let (status, page) = page_request(&url, "GET", &[], "");
+            assert_eq!(status, 200, "{page}");
+            assert!(
+                page.contains("d***@example.com"),
+                "expected the masked email: {page}"
+            );
+            assert!(
+                !page.contains(EMAIL),
+                "the page shows the whole email: {page}"
+            );
+            let token = form_token(&page);
+
+            // What is not the person at this page gets nothing.
+            let elsewhere = format!("{origin}/not-the-page");
+            assert_eq!(page_request(&elsewhere, "GET", &[], "").0, 404);
+            let rebound = page_request(&url, "GET", &[("host", "attacker.example:80")], "");
+            assert_eq!(rebound.0, 421, "a foreign Host: {rebound:?}");
+            let forged = post_code(&url, "http://attacker.example", &token, "123456");
+            assert_eq!(forged.0, 403, "a post from another origin: {forged:?}");
+            let tokenless = post_code(&url, &origin, "wrong-token", "123456");
+            assert_eq!(
+                tokenless.0, 403,
+                "a post without the form's token: {tokenless:?}"
+            );
+
+            code = server.code_for(EMAIL).expect("the server issued a code");
+            let wrong = if code == "000000" { "111111" } else { "000000" };
+            let (status, again) = post_code(&url, &origin, &token, wrong);
+            assert_eq!(status, 200);
+            assert!(
+                again.contains("class=problem") && again.contains("name=code"),
+                "expected the form again with the server's refusal, got {again}"
+            );
+            let (status, done) = post_code(&url, &origin, &token, &code);
+            assert_eq!(status, 200);
+            assert!(done.contains("Dev User is logged in"), "got {done}");
+            assert_eq!(
+                page_request(&url, "GET", &[], "").0,
+                410,
+                "the page must be single use"
+            );
+            json!({"action": "accept"})
+        },
+    );
+    assert_eq!(
+        elicited.len(),
+        1,
+        "expected one elicitation, got {elicited:?}"
+    );
+    let result = &answer["result"];
+    assert_ne!(result["isError"], json!(true), "login failed: {answer}");
+    assert_eq!(
+        result["structuredContent"]["user"]["name"],
+        json!("Dev User"),
+        "{answer}"
+    );
+    let token = token_in(&home.read(".env"));
+    assert!(home.read("credentials").contains(&token));
+
+    let (conversation, log) = client.finish();
+    for (secret, what) in [(&token, "token"), (&code, "code")] {
+        assert!(
+            !conversation.contains(secret.as_str()),
+            "the {what} reached the client: {conversation}"
+        );
+        assert!(
+            !log.contains(secret.as_str()),
+            "the {what} reached the server's stderr: {log}"
+        );
+    }
+}
+
+#[test]
+fn login_without_url_elicitation_says_to_use_the_two_step_tools_and_sends_nothing() {
+    let server = konecty();
+    let home = Home::new();
+    // Form mode only: not enough, the code is a secret.
+    let mut client = Client::start_with(
+        &home,
+        &["--host", &server.url(), "mcp"],
+        "2025-11-25",
+        json!({"elicitation": {"form": {}}}),
+    );
+    let (failed, answer) = client.call("login", json!({"email": EMAIL}));
+    assert!(failed, "expected login to fail, got {answer}");
+    assert_eq!(answer["error"]["kind"], json!("usage"), "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("request_otp") && message.contains("passes through the conversation"),
+        "expected the two-step tools to be named, got {message}"
+    );
+    assert_eq!(server.code_for(EMAIL), None, "a code was sent anyway");
     client.finish();
 }

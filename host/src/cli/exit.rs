@@ -111,6 +111,9 @@ pub struct Failure {
     pub message: String,
     /// The server's own words, when it sent any.
     pub server_message: Option<String>,
+    /// What a rejection means, when the component recognised it (not printed: it decides
+    /// what may be tried next, such as another code on the MCP code page).
+    pub reason: Option<RejectionReason>,
 }
 
 impl Failure {
@@ -119,6 +122,7 @@ impl Failure {
             kind,
             message: message.into(),
             server_message: None,
+            reason: None,
         }
     }
 
@@ -134,6 +138,7 @@ impl Failure {
                 message,
                 server_message: failure.server_message.clone(),
                 kind: failure.kind,
+                reason: failure.reason,
             };
         }
         match err.downcast_ref::<SandboxError>() {
@@ -204,9 +209,8 @@ fn refused(incident: &Incident, error: ApiError) -> Failure {
         Incident::ProxySetting(_) => (Kind::Usage, incident.to_string()),
     };
     Failure {
-        kind,
-        message,
         server_message: component.server_message,
+        ..Failure::new(kind, message)
     }
 }
 
@@ -218,6 +222,10 @@ impl From<ApiError> for Failure {
             | RateLimited(r)
             | Unauthorized(r)
             | ServerError(r) => r.message.as_deref().map(one_line),
+            _ => None,
+        };
+        let reason = match &err {
+            Rejected(rejection) => rejection.reason,
             _ => None,
         };
         let (kind, message) = match err {
@@ -276,6 +284,7 @@ impl From<ApiError> for Failure {
         };
         Failure {
             server_message,
+            reason,
             ..Failure::new(kind, message)
         }
     }

@@ -9,29 +9,53 @@
 //!
 //! A call stuck in a host call past its deadline ends the server, as it ends the CLI (the
 //! watchdog): the client sees the server exit and may start it again.
+//!
+//! `login` keeps the code out of the conversation: with a client that supports URL-mode
+//! elicitation (MCP 2025-11-25), it has the code sent, then asks the client to open a page
+//! this process serves on 127.0.0.1 (`code_page`), where the person types it.
+
+mod code_page;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
-use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolResult, ElicitationAction, Implementation, ProtocolVersion, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::service::{ElicitationMode, Peer, RequestContext, RoleServer};
 use rmcp::{ServerHandler, ServiceExt, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 
+use self::code_page::{CodePage, Verify};
 use crate::cli::args::{Config, Host, HostSource, StatusArgs};
 use crate::cli::commands::{login_options, logout, request_otp, status, token, verify_otp};
 use crate::cli::exit::{Exit, Failure, Kind};
+use crate::cli::present::mask;
 use crate::cli::report::{Outcome, Report};
-use konecty_session::{Identifier, SaveTargets};
+use konecty_session::{Geolocation, Identifier, SaveTargets, sanitize};
 
 const INSTRUCTIONS: &str = "\
-Konecty login by one-time code (OTP), run in a sandbox. To log in: call request_otp with the \
-user's email or phone, ask the user for the 6-digit code they receive (valid about 5 minutes unless the \
-namespace set otherwise), then \
-call verify_otp with it. The session is saved to ~/.konecty (.env and credentials), where \
-other Konecty skills and SDKs read it; the token itself is not returned. status says whether \
-a valid session exists; logout revokes it. Errors come back as {\"error\": {\"kind\", \
-\"message\", \"serverMessage\"}}.";
+Konecty login by one-time code (OTP), run in a sandbox. To log in, call login with the \
+user's email or phone: the user types the code into a page on this computer that the client \
+opens, and the code never enters this conversation. If login says the client cannot open \
+pages, call request_otp, ask the user for the 6-digit code they receive (valid about 5 \
+minutes unless the namespace set otherwise), then call verify_otp with it; the code then \
+passes through the conversation. The session is saved to ~/.konecty (.env and credentials), \
+where other Konecty skills and SDKs read it; the token itself is not returned. status says \
+whether a valid session exists; logout revokes it. Errors come back as {\"error\": \
+{\"kind\", \"message\", \"serverMessage\"}}.";
+
+/// How long the code page waits for the person: Konecty's codes live 5 minutes unless the
+/// namespace set more; a code that expired or ran out of tries closes the page sooner.
+const CODE_PAGE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// What `login` says to a client that cannot open a page.
+const NO_CODE_PAGE: &str = "this MCP client cannot open a page for the code (URL-mode \
+    elicitation, MCP 2025-11-25): use request_otp, then verify_otp with the code the user \
+    reads out (the code then passes through the conversation)";
 
 /// Serves MCP on stdin/stdout until the client closes stdin.
 pub fn serve(mut config: Config, expose_token: bool) -> Result<Report> {
@@ -101,6 +125,18 @@ struct VerifyOtp {
     save_credentials: Option<bool>,
 }
 
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct Login {
+    /// Konecty base URL; leave out for the default (see login_options).
+    host: Option<String>,
+    /// Email address that receives the code. Give this or phone, not both.
+    email: Option<String>,
+    /// Phone that receives the code by WhatsApp, such as +5511999999999.
+    phone: Option<String>,
+    /// The device's location, for namespaces that require it.
+    geolocation: Option<Location>,
+}
+
 /// Degrees: latitude from -90 to 90, longitude from -180 to 180.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct Location {
@@ -139,9 +175,109 @@ impl McpServer {
     }
 
     #[tool(
-        description = "Step 1 of 2: asks Konecty to send a 6-digit code to the user's \
-                          email or WhatsApp. Then ask the user for the code and call \
-                          verify_otp while it lives (about 5 minutes unless the namespace set otherwise)."
+        description = "Logs the user in without the code passing through this \
+                          conversation: Konecty sends a code to the user's email or \
+                          WhatsApp, and the client opens a page on this computer where the \
+                          user types it. Needs a client with URL-mode elicitation; otherwise \
+                          it fails with kind usage: use request_otp and verify_otp. Returns \
+                          who is logged in, not the token."
+    )]
+    async fn login(
+        &self,
+        Parameters(args): Parameters<Login>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        if !opens_pages(&context.peer) {
+            return failed(&usage(NO_CODE_PAGE));
+        }
+        let who = match recipient(args.email, args.phone) {
+            Ok(Some(who)) => who,
+            Ok(None) => return failed(&usage("give email or phone")),
+            Err(failure) => return failed(&failure),
+        };
+        let geolocation = match location(args.geolocation) {
+            Ok(geolocation) => geolocation,
+            Err(failure) => return failed(&failure),
+        };
+        let config = match self.config_for(args.host) {
+            Ok(config) => config,
+            Err(failure) => return failed(&failure),
+        };
+        let config = Arc::new(config);
+        let requested = {
+            let who = who.clone();
+            call(config.clone(), move |config| {
+                request_otp::request_otp(config, &who)
+            })
+            .await
+        };
+        let host = match requested {
+            Ok(sent) => sent["host"].as_str().unwrap_or_default().to_string(),
+            Err(failure) => return failed(&failure),
+        };
+        let masked = mask(&who);
+        let verify: Verify = Arc::new(move |code: &str| {
+            let targets = SaveTargets::ENV_FILE | SaveTargets::CREDENTIALS_FILE;
+            verify_otp::verify_otp(&config, Some(&who), code, targets, geolocation)
+                .and_then(|logged_in| Report::of(&logged_in))
+                .map(|report| report.json)
+                .map_err(|err| Failure::of(&err))
+        });
+        let page = match CodePage::open(&masked, &host, verify, CODE_PAGE_LIFETIME).await {
+            Ok(page) => page,
+            Err(err) => {
+                return failed(&Failure::new(
+                    Kind::Fault,
+                    format!("cannot open the code page on 127.0.0.1: {err}"),
+                ));
+            }
+        };
+        let Ok(url) = url::Url::parse(page.url()) else {
+            return failed(&Failure::new(Kind::Fault, "the code page has no valid URL"));
+        };
+        let message = format!(
+            "Konecty sent a one-time code to {masked}. Open this page on your computer and type \
+             the code there to log in to {host}; it does not pass through the assistant."
+        );
+        match context
+            .peer
+            .elicit_url(
+                message,
+                url,
+                format!("konecty-session-login-{}", std::process::id()),
+            )
+            .await
+        {
+            Ok(ElicitationAction::Accept) => {}
+            Ok(_) => {
+                return failed(&Failure::new(
+                    Kind::NotLoggedIn,
+                    "the user did not open the code page: nothing was saved, and the code \
+                     expires unused; call login again to retry",
+                ));
+            }
+            Err(err) => {
+                return failed(&Failure::new(
+                    Kind::Fault,
+                    format!(
+                        "the client did not open the code page: {}",
+                        sanitize::line(&err.to_string())
+                    ),
+                ));
+            }
+        }
+        match page.outcome().await {
+            Ok(logged_in) => CallToolResult::structured(logged_in),
+            Err(failure) => failed(&failure),
+        }
+    }
+
+    #[tool(
+        description = "Step 1 of 2 of the login for clients that cannot open pages (else use \
+                          login): asks Konecty to send a 6-digit code to the user's email or \
+                          WhatsApp. Then ask the user for the code and call verify_otp while \
+                          it lives (about 5 minutes unless the namespace set otherwise). The \
+                          code passes through this conversation."
     )]
     async fn request_otp(&self, Parameters(args): Parameters<RequestOtp>) -> CallToolResult {
         let who = match recipient(args.email, args.phone) {
@@ -156,9 +292,9 @@ impl McpServer {
     }
 
     #[tool(
-        description = "Step 2 of 2: trades the code for a session and saves it to \
-                          ~/.konecty/.env and ~/.konecty/credentials. Returns who is logged \
-                          in, not the token."
+        description = "Step 2 of 2 (after request_otp): trades the code the user read out \
+                          for a session and saves it to ~/.konecty/.env and \
+                          ~/.konecty/credentials. Returns who is logged in, not the token."
     )]
     async fn verify_otp(&self, Parameters(args): Parameters<VerifyOtp>) -> CallToolResult {
         let who = match recipient(args.email, args.phone) {
@@ -172,15 +308,9 @@ impl McpServer {
         if args.save_credentials.unwrap_or(true) {
             targets |= SaveTargets::CREDENTIALS_FILE;
         }
-        let geolocation = match args
-            .geolocation
-            .map(|g| {
-                crate::cli::args::parse_geolocation(&format!("{},{}", g.latitude, g.longitude))
-            })
-            .transpose()
-        {
+        let geolocation = match location(args.geolocation) {
             Ok(geolocation) => geolocation,
-            Err(why) => return failed(&Failure::new(Kind::InvalidInput, why)),
+            Err(failure) => return failed(&failure),
         };
         let code = args.code;
         self.run(args.host, move |config| {
@@ -234,8 +364,7 @@ impl ServerHandler for McpServer {
 }
 
 impl McpServer {
-    /// Runs one command on its own thread (the sandbox blocks, and brings its own async
-    /// runtime for HTTP), with the host the call names.
+    /// Runs one command (see [`call`]) with the host the call names.
     async fn run<O: Outcome>(
         &self,
         host: Option<String>,
@@ -245,25 +374,9 @@ impl McpServer {
             Ok(config) => config,
             Err(failure) => return failed(&failure),
         };
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let started = std::thread::Builder::new()
-            .name("konecty-session-call".into())
-            .spawn(move || {
-                let _ = answer.send(command(&config).and_then(|outcome| Report::of(&outcome)));
-            });
-        if let Err(err) = started {
-            return failed(&Failure::new(
-                Kind::Fault,
-                format!("cannot start the call: {err}"),
-            ));
-        }
-        match answered.await {
-            Ok(Ok(report)) => CallToolResult::structured(report.json),
-            Ok(Err(err)) => failed(&Failure::of(&err)),
-            Err(_) => failed(&Failure::new(
-                Kind::Fault,
-                "the call ended without an answer",
-            )),
+        match call(Arc::new(config), command).await {
+            Ok(json) => CallToolResult::structured(json),
+            Err(failure) => failed(&failure),
         }
     }
 
@@ -286,6 +399,48 @@ impl McpServer {
             }
         }
     }
+}
+
+/// Runs one command on its own thread (the sandbox blocks, and brings its own async
+/// runtime for HTTP); its JSON, or the failure.
+async fn call<O: Outcome>(
+    config: Arc<Config>,
+    command: impl FnOnce(&Config) -> Result<O> + Send + 'static,
+) -> Result<serde_json::Value, Failure> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("konecty-session-call".into())
+        .spawn(move || {
+            let _ = answer.send(command(&config).and_then(|outcome| Report::of(&outcome)));
+        })
+        .map_err(|err| Failure::new(Kind::Fault, format!("cannot start the call: {err}")))?;
+    match answered.await {
+        Ok(Ok(report)) => Ok(report.json),
+        Ok(Err(err)) => Err(Failure::of(&err)),
+        Err(_) => Err(Failure::new(
+            Kind::Fault,
+            "the call ended without an answer",
+        )),
+    }
+}
+
+/// Whether the client can open a page for the code: URL-mode elicitation, on a protocol
+/// revision that still lets a server send it requests (2026-07-28 does not).
+fn opens_pages(peer: &Peer<RoleServer>) -> bool {
+    let revision_allows = peer
+        .peer_info()
+        .is_some_and(|info| info.protocol_version < ProtocolVersion::V_2026_07_28);
+    revision_allows
+        && peer
+            .supported_elicitation_modes()
+            .contains(&ElicitationMode::Url)
+}
+
+fn location(location: Option<Location>) -> Result<Option<Geolocation>, Failure> {
+    location
+        .map(|g| crate::cli::args::parse_geolocation(&format!("{},{}", g.latitude, g.longitude)))
+        .transpose()
+        .map_err(|why| Failure::new(Kind::InvalidInput, why))
 }
 
 fn recipient(email: Option<String>, phone: Option<String>) -> Result<Option<Identifier>, Failure> {
