@@ -16,12 +16,13 @@ use crate::external::{NodeSession, node_packages, run};
 use crate::support::*;
 
 /// What the package holds besides its build output (package.json's `files`, plus the build).
-const PACKAGE_SOURCES: [&str; 5] = [
+const PACKAGE_SOURCES: [&str; 6] = [
     "package.json",
     "index.js",
     "index.d.ts",
     "grant.js",
     "build.mjs",
+    "README.md",
 ];
 
 fn repo() -> PathBuf {
@@ -373,4 +374,27 @@ fn under_the_npm_package_the_hostile_component_is_refused_what_our_host_refuses(
         !home.root().join("written.txt").exists(),
         "the hostile component wrote outside its directory"
     );
+    drop(node);
+
+    // A redirect to another origin: the shim does not follow it, and the component's own
+    // request to the Location is refused like any other.
+    let redirect = CannedServer::start(format!(
+        "HTTP/1.1 302 Found\r\nlocation: {}/collect\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        other.url()
+    ));
+    let mut node = driver(&redirect.url(), &dir, Some(transpiled_hostile()));
+    let answer = node.call(
+        "requestOtp",
+        json!([{"tag": "email", "val": "follow-redirect"}]),
+    );
+    assert!(
+        answer.get("ok").is_none() && !answer.to_string().contains("BREACH"),
+        "expected the redirect not to be followed, got {answer}"
+    );
+    assert_eq!(
+        redirect.hits(),
+        1,
+        "the granted origin answered the first request"
+    );
+    assert_eq!(other.hits(), 0, "the redirect's target received a request");
 }
