@@ -21,6 +21,30 @@ fn source_node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/node")
 }
 
+/// The files in `dir`, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The functions of the `api` interface as jco names them, sorted.
+pub const API_FUNCTIONS: [&str; 10] = [
+    "checkSession",
+    "loginOptions",
+    "logout",
+    "pendingRequest",
+    "readSessions",
+    "requestOtp",
+    "saveSession",
+    "storedHosts",
+    "useSession",
+    "verifyOtp",
+];
+
 /// A directory holding a copy of `tests/node` and its `node_modules`, installed from the
 /// committed lock file at most once per test run.
 pub fn node_packages() -> &'static Path {

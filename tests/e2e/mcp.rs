@@ -227,16 +227,7 @@ fn the_otp_flow_runs_through_mcp_tools_and_the_token_stays_in_the_files() {
     assert_eq!(logout["revokedOnServer"], true, "got {logout}");
 
     let (conversation, log) = client.finish();
-    for (secret, what) in [(&token, "token"), (&code, "code")] {
-        assert!(
-            !conversation.contains(secret.as_str()),
-            "the {what} reached the client: {conversation}"
-        );
-        assert!(
-            !log.contains(secret.as_str()),
-            "the {what} reached the server's stderr: {log}"
-        );
-    }
+    no_secret_in(&conversation, &log, &[(&token, "token"), (&code, "code")]);
     assert!(
         log.contains("/api/auth/verify-otp"),
         "expected --verbose to log the requests on stderr, got: {log}"
@@ -430,6 +421,21 @@ fn the_verify_tool_sends_a_location_and_explains_when_one_was_missing() {
     client.finish();
 }
 
+/// Neither the client (`conversation`) nor the server's stderr (`log`) saw any secret.
+#[track_caller]
+fn no_secret_in(conversation: &str, log: &str, secrets: &[(&str, &str)]) {
+    for (secret, what) in secrets {
+        assert!(
+            !conversation.contains(secret),
+            "the {what} reached the client: {conversation}"
+        );
+        assert!(
+            !log.contains(secret),
+            "the {what} reached the server's stderr: {log}"
+        );
+    }
+}
+
 /// One HTTP/1.1 exchange with the code page: (status, body).
 fn page_request(url: &str, method: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let rest = url
@@ -568,16 +574,7 @@ fn login_takes_the_code_on_a_loopback_page_and_the_client_never_sees_it() {
     assert!(home.read("credentials").contains(&token));
 
     let (conversation, log) = client.finish();
-    for (secret, what) in [(&token, "token"), (&code, "code")] {
-        assert!(
-            !conversation.contains(secret.as_str()),
-            "the {what} reached the client: {conversation}"
-        );
-        assert!(
-            !log.contains(secret.as_str()),
-            "the {what} reached the server's stderr: {log}"
-        );
-    }
+    no_secret_in(&conversation, &log, &[(&token, "token"), (&code, "code")]);
 }
 
 #[test]

@@ -4,20 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::external::NodeSession;
+use crate::external::{API_FUNCTIONS, NodeSession, names};
 use crate::support::*;
 
 const USER_ID: &str = "devUser0000000001";
-
-/// The files in `dir`, sorted.
-fn names(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 fn read(dir: &std::path::Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name))
@@ -72,18 +62,7 @@ fn under_node_with_jco_the_component_logs_in_and_writes_what_our_binary_writes()
     );
     assert_eq!(
         ready["functions"],
-        json!([
-            "checkSession",
-            "loginOptions",
-            "logout",
-            "pendingRequest",
-            "readSessions",
-            "requestOtp",
-            "saveSession",
-            "storedHosts",
-            "useSession",
-            "verifyOtp"
-        ]),
+        json!(API_FUNCTIONS),
         "the api interface, as jco exports it"
     );
 

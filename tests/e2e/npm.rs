@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use konecty_session_test_components::HOSTILE_COMPONENT;
 use serde_json::{Value, json};
 
-use crate::external::{NodeSession, node_packages, run};
+use crate::external::{API_FUNCTIONS, NodeSession, names, node_packages, run};
 use crate::support::*;
 
 /// What the package holds besides its build output (package.json's `files`, plus the build).
@@ -157,15 +157,6 @@ fn read_or_empty(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn the_grants_rules_hold_in_node_unit_tests() {
     // npm/test/grant.test.mjs: each origin and path rule on its own, with node's runner.
@@ -290,21 +281,7 @@ fn the_package_records_the_sha256_of_the_embedded_component() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(ready["componentSha256"], json!(expected), "{ready}");
-    assert_eq!(
-        ready["functions"],
-        json!([
-            "checkSession",
-            "loginOptions",
-            "logout",
-            "pendingRequest",
-            "readSessions",
-            "requestOtp",
-            "saveSession",
-            "storedHosts",
-            "useSession",
-            "verifyOtp"
-        ])
-    );
+    assert_eq!(ready["functions"], json!(API_FUNCTIONS));
 }
 
 #[test]

@@ -10,12 +10,12 @@
 // {"fault": text} for anything else (a trap, a shim error). Values are jco's: records as
 // camelCase objects, variants as {tag, val}, enums as strings, options as value or null,
 // flags as objects of booleans, u64 as numbers.
-import { readFile, writeFile, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import { transpile } from "@bytecodealliance/jco";
 import { WASIShim } from "@bytecodealliance/preview2-shim/instantiation";
+import { transpileTo } from "./transpile.mjs";
 
 const [componentPath, outDir, preopen] = process.argv.slice(2);
 if (!preopen) {
@@ -29,15 +29,7 @@ const line = (value) =>
     ) + "\n",
   );
 
-const { files, imports } = await transpile(await readFile(componentPath), {
-  name: "session",
-  instantiation: "async",
-  quiet: true,
-});
-for (const [name, bytes] of Object.entries(files)) {
-  await mkdir(dirname(join(outDir, name)), { recursive: true });
-  await writeFile(join(outDir, name), bytes);
-}
+const imports = await transpileTo(componentPath, outDir);
 const { instantiate } = await import(pathToFileURL(join(outDir, "session.js")).href);
 
 // Only the credentials directory, as ".", no environment, no arguments; HTTP is left on.
