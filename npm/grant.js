@@ -41,6 +41,10 @@ export function originOf(host) {
   if (url.username || url.password) {
     throw new GrantError("a host URL must not carry credentials");
   }
+  if (url.hostname.startsWith("[")) {
+    // preview2-shim refuses bracketed authorities, so no request could be sent.
+    throw new GrantError("IPv6 address hosts cannot be used under Node: name the host instead");
+  }
   return { scheme: url.protocol, host: url.hostname.toLowerCase(), port: url.port || DEFAULT_PORT[url.protocol] };
 }
 
@@ -66,28 +70,32 @@ export function sameOrigin(a, b) {
 }
 
 /**
- * A guest path the guard lets through: relative, no `..`, no empty or `.` segment, no
- * backslash or NUL. The shim resolves more (symlinks), but these never need to reach it.
+ * A name the guard lets through: one file name in the granted directory (no `/`, `..`,
+ * `.`, backslash or NUL). The component keeps its files there; nothing below it is granted.
  */
 export function plainPath(path) {
   return (
     typeof path === "string" &&
     path !== "" &&
-    !/[\\\0]/.test(path) &&
-    !path.startsWith("/") &&
-    path.split("/").every((part) => part !== "" && part !== "." && part !== "..")
+    path !== "." &&
+    path !== ".." &&
+    !/[/\\\0]/.test(path)
   );
 }
 
-// Descriptors of granted directories, each with its directory's real path. The shim's
-// Descriptor class is shared by every shim in the process, so its methods are wrapped once
-// and act only on descriptors in this map; any other descriptor behaves as the shim made it.
-const granted = new WeakMap();
-const GUARDED = Symbol.for("konecty-session.guarded");
+// The shim's Descriptor class is shared by every shim in the process, so its methods are
+// wrapped once and act only on the descriptors of granted directories, kept in one map (with
+// each directory's real path) on the prototype itself: every copy of this module in the
+// process (two versions, a bundle) registers there, whichever copy wrapped the methods. Any
+// other descriptor behaves as the shim made it.
+const GUARDED = Symbol.for("konecty-session.granted-directories");
 
+/** The process's map of granted descriptors, wrapping the methods the first time. */
 function guardDescriptors(Descriptor) {
-  if (Descriptor.prototype[GUARDED]) return;
   const proto = Descriptor.prototype;
+  if (proto[GUARDED]) return proto[GUARDED];
+  const granted = new WeakMap();
+  Object.defineProperty(proto, GUARDED, { value: granted });
   const original = {};
   for (const name of [
     "openAt", "statAt", "setTimesAt", "readlinkAt", "unlinkFileAt", "metadataHashAt",
@@ -103,11 +111,13 @@ function guardDescriptors(Descriptor) {
     const root = ours(this);
     if (!root) return original.openAt.call(this, pathFlags, path, openFlags, descriptorFlags);
     check(path);
-    // Only files: a descriptor for a subdirectory keeps that directory's path, which a
-    // rename could later point outside the grant.
+    // Only regular files: a descriptor for a directory (asked for, or reached through a
+    // symlink) keeps that directory's path, which a rename could later point outside.
     if (openFlags?.directory) throw "not-permitted";
+    const existed = exists(join(root, path));
     const file = original.openAt.call(this, pathFlags, path, openFlags, descriptorFlags);
-    if (openFlags?.create && openFlags?.exclusive && !isWindows) {
+    if (file.getType() !== "regular-file") throw "not-permitted";
+    if (!existed && !isWindows) {
       // Created by this call: private before its first byte is written.
       chmodSync(join(root, path), 0o600);
     }
@@ -140,7 +150,16 @@ function guardDescriptors(Descriptor) {
       return original[name].apply(this, args);
     };
   }
-  Object.defineProperty(proto, GUARDED, { value: true });
+  return granted;
+}
+
+function exists(path) {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates `dir` 0700 when missing and tightens it to 0700 when looser, as the Rust host does. */
@@ -189,10 +208,15 @@ export function grant({ host, dir }) {
     sandbox: { preopens: { [GUEST_DIR]: root }, env: {}, args: [], enableNetwork: false },
   });
   const imports = shim.getImportObject();
-  guardDescriptors(imports["wasi:filesystem/types"].Descriptor);
+  const granted = guardDescriptors(imports["wasi:filesystem/types"].Descriptor);
   for (const [descriptor] of imports["wasi:filesystem/preopens"].getDirectories()) {
     granted.set(descriptor, root);
   }
+  // Not even the process's working directory.
+  imports["wasi:cli/environment"] = {
+    ...imports["wasi:cli/environment"],
+    initialCwd: () => undefined,
+  };
   const send = http.outgoingHandler.handle;
   imports["wasi:http/outgoing-handler"] = {
     handle(request, options) {

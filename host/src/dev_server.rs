@@ -364,7 +364,11 @@ fn request_otp(config: &DevServerConfig, state: &mut State, body: &str) -> (u16,
     let code = format!("{:06}", random_u32() % 1_000_000);
     if config.announce_codes {
         let channel = if is_email { "email" } else { "whatsapp" };
-        eprintln!("dev-server: code for {identifier} via {channel}: {code}");
+        // A closed stderr is no reason to fail the request (eprintln! would panic).
+        let _ = writeln!(
+            io::stderr(),
+            "dev-server: code for {identifier} via {channel}: {code}"
+        );
     }
     state.pending.insert(
         identifier,

@@ -1,15 +1,13 @@
 //! `konecty-session`: arguments parsed into a configuration, one command run, its result or
 //! its error printed once.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 mod cli;
 
-use clap::Parser as _;
-
 use crate::cli::args::{Cli, Command};
-use crate::cli::exit::{Exit, Failure, Kind};
+use crate::cli::exit::{Exit, Failure};
+use crate::cli::parse::Parsed;
 
 fn main() -> ExitCode {
     // Before any secret is read: the token and the code never reach a core file.
@@ -19,50 +17,40 @@ fn main() -> ExitCode {
         .skip(1)
         .take_while(|arg| arg != "--")
         .any(|arg| arg == "--json");
-    let cli = match parse() {
-        Ok(Some(cli)) => cli,
-        Ok(None) => return Exit::Success.into(),
+    let cli = match cli::parse::parse(std::env::args_os(), json_asked) {
+        Ok(Parsed::Run(cli)) => cli,
+        Ok(Parsed::Done) => return Exit::Success.into(),
+        Ok(Parsed::Answered(kind)) => return kind.exit().into(),
+        Err(err) if cli::output::is_closed_pipe(&err) => return Exit::Success.into(),
         Err(err) => return fail(&err, json_asked),
     };
     // The MCP server's stdout carries the protocol: its own failure goes to stderr.
     let json_errors = cli.json && !matches!(cli.command, Command::Mcp(_));
     match run(&cli) {
         Ok(code) => code,
+        // Whoever read our output stopped reading (`| head`): nothing left to say to them.
+        Err(err) if cli::output::is_closed_pipe(&err) => Exit::Success.into(),
         Err(err) => fail(&err, json_errors),
-    }
-}
-
-/// The arguments, or None when clap has answered `--help` or `--version` itself.
-fn parse() -> anyhow::Result<Option<Cli>> {
-    match Cli::try_parse() {
-        Ok(cli) => Ok(Some(cli)),
-        Err(err) if !err.use_stderr() => {
-            err.print()?;
-            Ok(None)
-        }
-        Err(err) => {
-            // clap's first line says what is wrong; its usage block is what --help is for.
-            let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid usage");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
-            let message = format!("{message} (see --help)");
-            Err(Failure::new(Kind::Usage, message).into())
-        }
     }
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let report = cli::commands::run(cli)?;
-    let mut stdout = std::io::stdout().lock();
-    if cli.json {
-        if !report.json.is_null() {
-            writeln!(stdout, "{}", report.json)?;
-        }
+    let written = if !cli.json {
+        cli::output::write_stdout(&report.text)
+    } else if !report.json.is_null() {
+        cli::output::write_stdout(&format!("{}\n", report.json))
     } else {
-        write!(stdout, "{}", report.text)?;
+        Ok(())
+    };
+    match written {
+        // The command ran; a reader that left early changes nothing about how it went.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(report.exit.into()),
+        written => {
+            written?;
+            Ok(report.exit.into())
+        }
     }
-    stdout.flush()?;
-    Ok(report.exit.into())
 }
 
 /// Prints the failure once, as JSON on stdout or one line on stderr.

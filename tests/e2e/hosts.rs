@@ -131,9 +131,16 @@ fn an_environment_token_wins_and_status_says_what_it_overrode() {
                            {"source": "credentials", "sameToken": false}]),
         "{status}"
     );
+    assert_eq!(
+        status["storedSession"],
+        serde_json::json!({"source": "env-file", "valid": true}),
+        "the stored session behind the refused KONECTY_TOKEN: {status}"
+    );
     home.run_with(&["status"], None, &env)
         .expect(REFUSED)
-        .says("the server no longer accepts the token from KONECTY_TOKEN")
+        .says("the server refuses the token in KONECTY_TOKEN")
+        .says("unset KONECTY_TOKEN")
+        .says("/.konecty/.env is valid")
         .says("overrides");
 
     // The environment token is for KONECTY_URL's host only.

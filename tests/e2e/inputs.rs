@@ -122,7 +122,6 @@ fn usage_errors_exit_2() {
             "--otp-stdin",
         ],
         &["no-such-command"],
-        &[],
     ] {
         home.run(args)
             .expect(USAGE)

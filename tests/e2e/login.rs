@@ -91,8 +91,12 @@ fn without_a_recipient_it_asks_and_normalizes_a_typed_phone() {
     let home = Home::new();
     let mut pty = home.run_in_pty(&["--host", &server.url(), "login"]);
     pty.expect("Email, or phone for WhatsApp: ");
-    pty.send("not a phone");
-    pty.expect("phone may hold only digits");
+    pty.send("not-an-email");
+    pty.expect("That is neither an email nor a phone");
+    pty.send("12ab34");
+    pty.expect("That is neither an email nor a phone");
+    pty.send("123");
+    pty.expect("write it with its country code");
     pty.expect("Email, or phone for WhatsApp: ");
     pty.send("(11) 99999-9999");
     pty.expect("Sent a 6-digit code to +5511*****9999 via whatsapp");

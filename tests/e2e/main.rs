@@ -18,6 +18,7 @@ mod login;
 mod mcp;
 mod netfakes;
 mod networks;
+mod newcomer;
 mod node;
 mod npm;
 mod pinning;

@@ -488,6 +488,13 @@ impl Pty {
             .expect("write to the terminal");
     }
 
+    /// Types Ctrl-D at the start of a line: end of input.
+    pub fn send_eof(&mut self) {
+        self.master
+            .write_all(b"\x04")
+            .expect("write to the terminal");
+    }
+
     /// Waits for the exit; returns its code and the whole transcript.
     pub fn finish(mut self) -> (i32, String) {
         let status = self.child.wait().unwrap();

@@ -197,8 +197,10 @@ The code comes from --otp-stdin or --otp, else KONECTY_OTP.")]
   konecty-session --host https://app.konecty.com logout")]
     Logout,
     /// Print a shell completion script
-    #[command(after_help = "Example:
-  konecty-session completions bash > ~/.local/share/bash-completion/completions/konecty-session")]
+    #[command(after_help = "Examples:
+  mkdir -p ~/.local/share/bash-completion/completions
+  konecty-session completions bash > ~/.local/share/bash-completion/completions/konecty-session
+  konecty-session completions zsh > \"${fpath[1]}/_konecty-session\"")]
     Completions(CompletionsArgs),
     /// Run a local Konecty-compatible server that prints codes instead of sending them
     #[command(after_help = "Example:
@@ -211,7 +213,8 @@ The code comes from --otp-stdin or --otp, else KONECTY_OTP.")]
     Demo,
     /// Serve the commands as Model Context Protocol tools on stdin/stdout, for agents
     #[command(
-        after_help = "Tools: login_options, request_otp, verify_otp, status, logout (and token
+        after_help = "Tools: login (the code typed into a page on this computer, for clients
+with URL-mode elicitation), login_options, request_otp, verify_otp, status, logout (and token
 with --expose-token). Each call runs the sandboxed component under the same policy and
 options as the command line (--host pins the server to one host; --dir, --timeout,
 --resolve, --audit apply to every call). Answers are the objects --json prints.
@@ -318,7 +321,8 @@ pub struct EnvArgs {
 #[derive(Debug, Args)]
 pub struct UseArgs {
     /// A host with a stored session (see `status`)
-    #[arg(value_name = "HOST")]
+    // Its own id: the global --host is "host".
+    #[arg(id = "use_host", value_name = "HOST")]
     pub host: String,
 }
 
@@ -600,6 +604,20 @@ impl Config {
     }
 
     /// The flags that pin this run's host and directory, for commands shown as a next step.
+    /// The `login` command line for `host`, with the flags this run was given; with
+    /// `name_host`, `--host` even when the host came from elsewhere (the user named it).
+    pub fn login_command(&self, host: &Host, name_host: bool) -> String {
+        let flags = self.pinning_flags(host);
+        if name_host && self.given_host.is_none() {
+            format!(
+                "konecty-session --host {} {flags}login",
+                shell_word(&host.url)
+            )
+        } else {
+            format!("konecty-session {flags}login")
+        }
+    }
+
     pub fn pinning_flags(&self, host: &Host) -> String {
         let mut flags = String::new();
         if self.given_host.is_some() {

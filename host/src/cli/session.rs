@@ -326,8 +326,9 @@ pub fn best_token(config: &Config) -> Result<(Host, Candidate)> {
         Failure::new(
             Kind::NotLoggedIn,
             format!(
-                "no session for {}: log in with: konecty-session --host {} login",
-                host.url, host.url
+                "no session for {}: log in with: {}",
+                host.url,
+                config.login_command(&host, true)
             ),
         )
     })?;

@@ -17,6 +17,7 @@ use crate::cli::commands::request_otp::request_otp;
 use crate::cli::commands::status::status;
 use crate::cli::commands::verify_otp::verify_otp;
 use crate::cli::exit::{Exit, Failure, Kind, one_line};
+use crate::cli::output::write_stdout;
 use crate::cli::report::Report;
 
 /// The whole flow against a built-in server, through the same sandbox and commands.
@@ -47,40 +48,43 @@ pub fn demo(cli: &Cli) -> Result<Report> {
     let email = "dev@example.com";
     let who = Identifier::Email(email.into());
     let mut steps = Vec::new();
-    let mut step = |command: String, report: Report| {
+    // Printed as it goes; a closed stdout ends the demo (main says nothing more).
+    let show = |text: &str| -> Result<()> {
         if !config.json {
-            print!(
-                "\n$ konecty-session --host {} {command}\n{}",
-                server.url(),
-                report.text
-            );
+            write_stdout(text)?;
         }
+        Ok(())
+    };
+    let mut step = |command: String, report: Report| -> Result<Exit> {
+        show(&format!(
+            "\n$ konecty-session --host {} {command}\n{}",
+            server.url(),
+            report.text
+        ))?;
         steps.push(json!({"command": command, "exit": report.exit as u8, "result": report.json}));
-        report.exit
+        Ok(report.exit)
     };
 
-    if !config.json {
-        println!(
-            "Demo: a Konecty-compatible server runs on {}; files go to {}.",
-            server.url(),
-            config.dir.display()
-        );
-    }
+    show(&format!(
+        "Demo: a Konecty-compatible server runs on {}; files go to {}.\n",
+        server.url(),
+        config.dir.display()
+    ))?;
     step(
         "login-options".into(),
         Report::of(&login_options(&config)?)?,
-    );
+    )?;
     step(
         format!("request-otp --email {email}"),
         Report::of(&request_otp(&config, &who)?)?,
-    );
+    )?;
     let code = server
         .code_for(email)
         .context("the built-in server issued no code")?;
     step(
         "verify-otp --otp-stdin   (the built-in server hands the code over)".into(),
         Report::of(&verify_otp(&config, None, &code, SaveTargets::all(), None)?)?,
-    );
+    )?;
     if !config.json {
         for file in [".env", "credentials"] {
             let path = config.dir.join(file);
@@ -91,16 +95,16 @@ pub fn demo(cli: &Cli) -> Result<Report> {
                 .lines()
                 .map(|line| format!("{}\n", one_line(line)))
                 .collect();
-            print!("\n{} (tokens hidden):\n{shown}", path.display());
+            show(&format!("\n{} (tokens hidden):\n{shown}", path.display()))?;
         }
     }
     let online = StatusArgs {
         offline: false,
         token_stdin: false,
     };
-    step("status".into(), Report::of(&status(&config, &online)?)?);
-    step("logout".into(), Report::of(&logout(&config)?)?);
-    let after = step("status".into(), Report::of(&status(&config, &online)?)?);
+    step("status".into(), Report::of(&status(&config, &online)?)?)?;
+    step("logout".into(), Report::of(&logout(&config)?)?)?;
+    let after = step("status".into(), Report::of(&status(&config, &online)?)?)?;
     let text = format!(
         "\nDone: status now exits {} (not logged in), as expected.\n",
         after as u8

@@ -7,6 +7,7 @@ use konecty_session::dev_server::{DevServer, DevServerConfig, DevUser};
 
 use crate::cli::args::DevServerArgs;
 use crate::cli::exit::Exit;
+use crate::cli::output::{say, write_stdout};
 use crate::cli::report::Report;
 
 pub fn dev_server(args: &DevServerArgs, json: bool) -> Result<Report> {
@@ -28,21 +29,19 @@ pub fn dev_server(args: &DevServerArgs, json: bool) -> Result<Report> {
     if json {
         let started =
             json!({"url": server.url(), "email": args.user_email, "phone": args.user_phone});
-        println!("{started}");
+        // A reader that went away (`| head -1`) ends the server like Ctrl-C would.
+        write_stdout(&format!("{started}\n"))?;
     }
-    eprintln!(
-        "dev-server: Konecty-compatible auth server on {} (codes are printed here, never sent)",
-        server.url()
-    );
-    eprintln!(
-        "dev-server: registered user {} / {}",
-        args.user_email, args.user_phone
-    );
-    eprintln!(
-        "dev-server: try  konecty-session --host {} login --email {}",
+    say(&format!(
+        "dev-server: Konecty-compatible auth server on {} (codes are printed here, never sent)\n\
+         dev-server: registered user {} / {}\n\
+         dev-server: try  konecty-session --host {} login --email {}\n",
+        server.url(),
+        args.user_email,
+        args.user_phone,
         server.url(),
         args.user_email
-    );
+    ));
     server.wait();
     Ok(Report::new(Exit::Success, "", Value::Null))
 }

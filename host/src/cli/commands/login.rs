@@ -2,7 +2,7 @@
 //! to stdout (one JSON object with `--json`).
 
 use std::fmt;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -10,11 +10,12 @@ use serde::Serialize;
 use crate::cli::args::{Config, Host, LoginArgs};
 use crate::cli::exit::{Failure, Kind, one_line, wait_hint};
 use crate::cli::inputs::maybe_identifier;
+use crate::cli::output;
 use crate::cli::present;
 use crate::cli::report::{CodeSent, LoggedIn, Outcome, User};
 use crate::cli::session::{
-    Candidate, attempt, call, client_label, files_are_editable, open, refuse_if_issued_elsewhere,
-    save,
+    Candidate, TokenSource, attempt, call, candidates, client_label, files_are_editable, open,
+    refuse_if_issued_elsewhere, save,
 };
 use konecty_session::files::credentials_dir::DirAccess;
 use konecty_session::{
@@ -51,11 +52,23 @@ pub struct AlreadyLoggedIn {
     /// Always true: how a script tells this answer from a new login's.
     already_logged_in: bool,
     user: User,
+    /// KONECTY_TOKEN holds another token, which the server refuses; status, token and env
+    /// would use it before the stored session.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    environment_token_refused: bool,
 }
 
 impl fmt::Display for AlreadyLoggedIn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Already logged in {}", self.user.session_at(&self.host))?;
+        if self.environment_token_refused {
+            writeln!(
+                f,
+                "But KONECTY_TOKEN holds another token, which the server refuses and which \
+                 status, token and env use before the stored session: unset it (unset \
+                 KONECTY_TOKEN)."
+            )?;
+        }
         writeln!(
             f,
             "Nothing to do; to log in again anyway: konecty-session login --force"
@@ -106,7 +119,17 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Login> {
     let mut wrong = 0;
     loop {
         let Some(answer) = terminal.ask("Code (r to resend): ")? else {
-            return Err(no_answer("code"));
+            // A code was sent: exit 1 (2 would say nothing was), and how to go on.
+            return Err(Failure::new(
+                Kind::NotLoggedIn,
+                format!(
+                    "no code entered; the code sent to {} stays valid for a few minutes: \
+                     finish with: konecty-session {}verify-otp --otp-stdin",
+                    present::mask(&who),
+                    config.pinning_flags(&host)
+                ),
+            )
+            .into());
         };
         if answer.is_empty() {
             continue;
@@ -185,10 +208,23 @@ fn still_logged_in(
     }
     let user_id = check.user_id.or_else(|| first.user_id.clone());
     let email = check.email.as_deref().map(present::mask_email);
+    // The environment's token wins over the files wherever a token is used: say so when
+    // it is another one and the server refuses it.
+    let winner = candidates(config, sandbox, host, None)?.into_iter().next();
+    let environment_token_refused = match winner {
+        Some(env) if env.source == TokenSource::Environment && env.token != first.token => {
+            match attempt(sandbox, |s| s.check_session(&host.url, &env.token))? {
+                Ok(check) => !check.logged_in,
+                Err(err) => matches!(err, ApiError::Unauthorized(_)),
+            }
+        }
+        _ => false,
+    };
     Ok(Some(AlreadyLoggedIn {
         host: host.url.clone(),
         already_logged_in: true,
         user: User::new(user_id.as_deref(), check.name.as_deref(), email.as_deref()),
+        environment_token_refused,
     }))
 }
 
@@ -213,17 +249,41 @@ fn ask_and_send(
         }
         let who = if answer.contains('@') {
             Identifier::Email(answer)
-        } else {
+        } else if looks_like_a_phone(&answer) {
             Identifier::Phone(answer)
+        } else {
+            terminal.say(
+                "That is neither an email nor a phone: type an email (name@example.com) or a \
+                 phone (+55 11 99999-9999).\n",
+            );
+            continue;
         };
         match attempt(sandbox, |s| s.request_otp(&host.url, &who))? {
             Ok(sent) => return Ok(sent),
             Err(ApiError::InvalidInput(message)) => {
                 terminal.say(&format!("{}\n", one_line(&message)));
             }
+            // Someone else's address, or a typo: the server's words, and another try.
+            Err(ApiError::Rejected(rejection))
+                if rejection.reason == Some(RejectionReason::UnknownUser) =>
+            {
+                let said = rejection.reply.message.as_deref().map(one_line);
+                terminal.say(&format!(
+                    "{}: type another email or phone.\n",
+                    said.unwrap_or_else(|| "No such user".to_string())
+                ));
+            }
             Err(err) => return Err(Failure::from(err).into()),
         }
     }
+}
+
+/// Digits with the marks people write phones with, and at least one digit.
+fn looks_like_a_phone(answer: &str) -> bool {
+    answer.chars().any(|c| c.is_ascii_digit())
+        && answer
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
 }
 
 fn no_answer(what: &str) -> anyhow::Error {
@@ -235,13 +295,12 @@ struct Terminal;
 
 impl Terminal {
     fn say(&mut self, text: &str) {
-        eprint!("{text}");
+        output::say(text);
     }
 
     /// The answer, trimmed; None at end of input.
     fn ask(&mut self, question: &str) -> Result<Option<String>> {
-        eprint!("{question}");
-        let _ = std::io::stderr().flush();
+        output::say(question);
         let mut line = String::new();
         let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| {
             Failure::new(

@@ -203,26 +203,23 @@ impl McpServer {
             Ok(config) => config,
             Err(failure) => return failed(&failure),
         };
-        let config = Arc::new(config);
-        let requested = {
-            let who = who.clone();
-            call(config.clone(), move |config| {
-                request_otp::request_otp(config, &who)
-            })
-            .await
-        };
-        let host = match requested {
-            Ok(sent) => sent["host"].as_str().unwrap_or_default().to_string(),
+        let host = match config.host() {
+            Ok((host, _)) => host.url,
             Err(failure) => return failed(&failure),
         };
+        let config = Arc::new(config);
         let masked = mask(&who);
-        let verify: Verify = Arc::new(move |code: &str| {
-            let targets = SaveTargets::ENV_FILE | SaveTargets::CREDENTIALS_FILE;
-            verify_otp::verify_otp(&config, Some(&who), code, targets, geolocation)
-                .and_then(|logged_in| Report::of(&logged_in))
-                .map(|report| report.json)
-                .map_err(|err| Failure::of(&err))
-        });
+        let verify: Verify = {
+            let (config, who) = (config.clone(), who.clone());
+            Arc::new(move |code: &str| {
+                let targets = SaveTargets::ENV_FILE | SaveTargets::CREDENTIALS_FILE;
+                verify_otp::verify_otp(&config, Some(&who), code, targets, geolocation)
+                    .and_then(|logged_in| Report::of(&logged_in))
+                    .map(|report| report.json)
+                    .map_err(|err| Failure::of(&err))
+            })
+        };
+        // The page first: no code is sent that could not be typed anywhere.
         let page = match CodePage::open(&masked, &host, verify, CODE_PAGE_LIFETIME).await {
             Ok(page) => page,
             Err(err) => {
@@ -235,38 +232,49 @@ impl McpServer {
         let Ok(url) = url::Url::parse(page.url()) else {
             return failed(&Failure::new(Kind::Fault, "the code page has no valid URL"));
         };
+        if let Err(failure) =
+            call(config, move |config| request_otp::request_otp(config, &who)).await
+        {
+            return failed(&failure);
+        }
         let message = format!(
             "Konecty sent a one-time code to {masked}. Open this page on your computer and type \
              the code there to log in to {host}; it does not pass through the assistant."
         );
-        match context
-            .peer
-            .elicit_url(
-                message,
-                url,
-                format!("konecty-session-login-{}", std::process::id()),
-            )
-            .await
-        {
-            Ok(ElicitationAction::Accept) => {}
-            Ok(_) => {
-                return failed(&Failure::new(
+        let elicitation_id = match code_page::random_token() {
+            Ok(token) => format!("konecty-session-login-{token}"),
+            Err(err) => return failed(&Failure::new(Kind::Fault, err.to_string())),
+        };
+        let waiting = async {
+            match context.peer.elicit_url(message, url, elicitation_id).await {
+                Ok(ElicitationAction::Accept) => page.outcome().await,
+                Ok(_) => Err(Failure::new(
                     Kind::NotLoggedIn,
                     "the user did not open the code page: nothing was saved, and the code \
                      expires unused; call login again to retry",
-                ));
-            }
-            Err(err) => {
-                return failed(&Failure::new(
+                )),
+                Err(err) => Err(Failure::new(
                     Kind::Fault,
                     format!(
                         "the client did not open the code page: {}",
                         sanitize::line(&err.to_string())
                     ),
-                ));
+                )),
             }
-        }
-        match page.outcome().await {
+        };
+        // The page closes with the call: when the client cancels it, or at the deadline.
+        let outcome = tokio::select! {
+            outcome = waiting => outcome,
+            () = context.ct.cancelled() => Err(Failure::new(
+                Kind::NotLoggedIn,
+                "the client cancelled the login: the code page is closed",
+            )),
+            () = tokio::time::sleep(CODE_PAGE_LIFETIME) => Err(Failure::new(
+                Kind::NotLoggedIn,
+                "the client did not open the code page in time: nothing was saved",
+            )),
+        };
+        match outcome {
             Ok(logged_in) => CallToolResult::structured(logged_in),
             Err(failure) => failed(&failure),
         }

@@ -15,7 +15,7 @@ use crate::cli::inputs::read_token;
 use crate::cli::present::{self, UtcTime, mask_email};
 use crate::cli::report::{Outcome, SESSION_AGE_NOTE, SESSION_CLEANUP_AGE_SECS, User};
 use crate::cli::session::{
-    TokenSource, attempt, call, candidates, issuer_of, open, record_issuer,
+    Candidate, TokenSource, attempt, call, candidates, issuer_of, open, record_issuer,
     refuse_if_issued_elsewhere,
 };
 
@@ -42,12 +42,27 @@ pub struct Status {
     overrides: Vec<Override>,
     /// Each one line.
     other_hosts: Vec<String>,
+    /// When the server refused the token in KONECTY_TOKEN: the stored session it
+    /// overrides, and whether the server accepts that one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stored_session: Option<Hidden>,
     /// The credentials directory: the text names token files by it.
     #[serde(skip)]
     dir: PathBuf,
     /// When status looked: the issue time's age is told from it.
     #[serde(skip)]
     now: u64,
+    /// The login command line with this run's --host and --dir, for the hints.
+    #[serde(skip)]
+    login_command: String,
+}
+
+/// The stored session behind a refused KONECTY_TOKEN.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Hidden {
+    source: TokenSource,
+    valid: bool,
 }
 
 /// A token found too, but not used.
@@ -95,17 +110,37 @@ impl fmt::Display for Status {
             Verdict::NoToken => writeln!(
                 f,
                 "Not logged in to {host}: no token in KONECTY_TOKEN, {env} or \
-                 {credentials}; log in with: konecty-session login"
+                 {credentials}; log in with: {}",
+                self.login_command
             )?,
             Verdict::NotChecked => writeln!(
                 f,
                 "A session for {host} is stored (not checked with the server)."
             )?,
+            Verdict::RefusedBy(TokenSource::Environment) => {
+                let next = match &self.stored_session {
+                    Some(stored) if stored.valid => format!(
+                        "the session stored in {} is valid",
+                        stored.source.describe_in(&self.dir)
+                    ),
+                    Some(_) => format!(
+                        "the stored one is refused too; log in with: {}",
+                        self.login_command
+                    ),
+                    None => format!("then log in with: {}", self.login_command),
+                };
+                writeln!(
+                    f,
+                    "Not logged in to {host}: the server refuses the token in KONECTY_TOKEN, \
+                     which overrides the stored sessions; unset it (unset KONECTY_TOKEN): {next}"
+                )?
+            }
             Verdict::RefusedBy(source) => writeln!(
                 f,
                 "Not logged in to {host}: the server no longer accepts the token from {}; log \
-                 in again with: konecty-session login",
-                source.describe_in(&self.dir)
+                 in again with: {}",
+                source.describe_in(&self.dir),
+                self.login_command
             )?,
             Verdict::Valid(user) => writeln!(f, "Logged in {}", user.session_at(host))?,
         }
@@ -197,8 +232,10 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Status> {
         token_source: None,
         overrides: Vec::new(),
         other_hosts,
+        stored_session: None,
         dir: config.dir.clone(),
         now,
+        login_command: config.login_command(&host, false),
     };
 
     let Some((winner, overridden)) = found.split_first() else {
@@ -252,6 +289,9 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Status> {
     };
     status.verified = true;
     if !check.logged_in {
+        if winner.source == TokenSource::Environment {
+            status.stored_session = stored_behind(config, &mut sandbox, &host, winner, overridden)?;
+        }
         return Ok(status);
     }
     // A token this program did not see issued is bound to the first host the user named
@@ -271,6 +311,31 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Status> {
         email.as_deref(),
     ));
     Ok(status)
+}
+
+/// The first stored session with another token than the refused KONECTY_TOKEN, and
+/// whether the server accepts it (one it cannot check now counts as not valid).
+fn stored_behind(
+    config: &Config,
+    sandbox: &mut konecty_session::Sandbox,
+    host: &Host,
+    refused: &Candidate,
+    overridden: &[Candidate],
+) -> Result<Option<Hidden>> {
+    let Some(stored) = overridden.iter().find(|c| c.token != refused.token) else {
+        return Ok(None);
+    };
+    if refuse_if_issued_elsewhere(config, host, stored).is_err() {
+        return Ok(None);
+    }
+    let valid = matches!(
+        attempt(sandbox, |s| s.check_session(&host.url, &stored.token))?,
+        Ok(check) if check.logged_in
+    );
+    Ok(Some(Hidden {
+        source: stored.source,
+        valid,
+    }))
 }
 
 #[cfg(test)]
@@ -293,8 +358,10 @@ mod tests {
             token_source: None,
             overrides: Vec::new(),
             other_hosts: vec!["https://other.example".into()],
+            stored_session: None,
             dir: PathBuf::from("/home/ana/.konecty"),
             now: NOW,
+            login_command: "konecty-session login".into(),
         }
     }
 

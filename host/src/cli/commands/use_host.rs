@@ -48,9 +48,9 @@ pub fn use_host(config: &Config, url: &str) -> Result<DefaultSession> {
         return Err(Failure::new(
             Kind::NotLoggedIn,
             format!(
-                "no session stored for {}: log in with: konecty-session --host {} login \
-                 (stored hosts: {known})",
-                host.url, host.url
+                "no session stored for {}: log in with: {} (stored hosts: {known})",
+                host.url,
+                config.login_command(&host, true)
             ),
         )
         .into());

@@ -54,6 +54,8 @@ pub struct CodePage {
     url: String,
     outcome: oneshot::Receiver<Result<Value, Failure>>,
     lifetime: Duration,
+    /// When the page closes, counted from its opening.
+    deadline: tokio::time::Instant,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -70,8 +72,8 @@ struct Page {
     host: String,
     verify: Verify,
     /// One code at a time, so two tabs cannot race the server's tries.
-    checking: tokio::sync::Mutex<()>,
-    /// Taken by the answer that ends the page.
+    checking: Arc<tokio::sync::Mutex<()>>,
+    /// Taken by the answer that ends the page; closed when the tool stopped waiting.
     outcome: Mutex<Option<oneshot::Sender<Result<Value, Failure>>>>,
 }
 
@@ -94,7 +96,7 @@ impl CodePage {
             sent_to: sanitize::line(sent_to),
             host: sanitize::line(host),
             verify,
-            checking: tokio::sync::Mutex::new(()),
+            checking: Arc::new(tokio::sync::Mutex::new(())),
             outcome: Mutex::new(Some(sender)),
         });
         let url = format!("{}{}", page.origin, page.path);
@@ -103,6 +105,7 @@ impl CodePage {
             url,
             outcome,
             lifetime,
+            deadline: tokio::time::Instant::now() + lifetime,
             server,
         })
     }
@@ -114,7 +117,7 @@ impl CodePage {
     /// Waits until a code worked, the code can no longer work, or the page expires; the
     /// page is gone when this returns.
     pub async fn outcome(mut self) -> Result<Value, Failure> {
-        match tokio::time::timeout(self.lifetime, &mut self.outcome).await {
+        match tokio::time::timeout_at(self.deadline, &mut self.outcome).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(_)) => Err(Failure::new(Kind::Fault, "the code page stopped")),
             Err(_) => Err(Failure::new(
@@ -135,7 +138,8 @@ impl Drop for CodePage {
     }
 }
 
-fn random_token() -> std::io::Result<String> {
+/// 32 random bytes in URL-safe base64: the page's path, its form token, an elicitation id.
+pub fn random_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
@@ -149,7 +153,9 @@ async fn serve(listener: TcpListener, page: Arc<Page>) {
                 let page = page.clone();
                 async move { Ok::<_, Infallible>(page.answer(request).await) }
             });
+            // One request per connection: no connection outlives the page.
             let _ = http1::Builder::new()
+                .keep_alive(false)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -157,7 +163,7 @@ async fn serve(listener: TcpListener, page: Arc<Page>) {
 }
 
 impl Page {
-    async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn answer(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let host = request.headers().get(header::HOST);
         if host.and_then(|h| h.to_str().ok()) != Some(self.authority.as_str()) {
             return plain(
@@ -176,13 +182,16 @@ impl Page {
         }
         match *request.method() {
             Method::GET => html(StatusCode::OK, &self.form(None)),
-            Method::POST => self.submit(request).await,
+            Method::POST => self.clone().submit(request).await,
             _ => plain(StatusCode::METHOD_NOT_ALLOWED, "Use the form."),
         }
     }
 
+    /// Used, expired, or no longer awaited by the tool.
     fn ended(&self) -> bool {
-        self.outcome.lock().map_or(true, |sender| sender.is_none())
+        self.outcome.lock().map_or(true, |sender| {
+            sender.as_ref().is_none_or(|sender| sender.is_closed())
+        })
     }
 
     fn end(&self, outcome: Result<Value, Failure>) {
@@ -202,7 +211,7 @@ impl Page {
         origin_ok && site_ok && form
     }
 
-    async fn submit(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn submit(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
         if !self.from_this_page(request.headers()) {
             return plain(
                 StatusCode::FORBIDDEN,
@@ -228,17 +237,35 @@ impl Page {
             );
         }
         let code = code.unwrap_or_default();
-        let _one_at_a_time = self.checking.lock().await;
+        let one_at_a_time = self.checking.clone().lock_owned().await;
         if self.ended() {
             return html(
                 StatusCode::GONE,
                 &self.ended_page("This page was used or has expired."),
             );
         }
-        let verify = self.verify.clone();
-        let checked = tokio::task::spawn_blocking(move || verify(&code))
-            .await
-            .unwrap_or_else(|_| Err(Failure::new(Kind::Fault, "checking the code failed")));
+        // The check and its outcome run apart from this request: a browser that goes away
+        // mid-check must not lose a session that was saved.
+        let page = self.clone();
+        let checking = tokio::spawn(async move {
+            let _one_at_a_time = one_at_a_time;
+            let verify = page.verify.clone();
+            let checked = tokio::task::spawn_blocking(move || verify(&code))
+                .await
+                .unwrap_or_else(|_| Err(Failure::new(Kind::Fault, "checking the code failed")));
+            page.conclude(checked)
+        });
+        match checking.await {
+            Ok(content) => html(StatusCode::OK, &content),
+            Err(_) => plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Checking the code failed.",
+            ),
+        }
+    }
+
+    /// The page after a check: who logged in, the form again, or why it ended.
+    fn conclude(&self, checked: Result<Value, Failure>) -> String {
         match checked {
             Ok(who) => {
                 let name = who["user"]["name"]
@@ -246,18 +273,16 @@ impl Page {
                     .map(sanitize::line)
                     .unwrap_or_default();
                 self.end(Ok(who));
-                html(StatusCode::OK, &self.logged_in_page(&name))
+                self.logged_in_page(&name)
             }
-            Err(failure) if another_code_may_work(&failure) => {
-                html(StatusCode::OK, &self.form(Some(&failure.message)))
-            }
+            Err(failure) if another_code_may_work(&failure) => self.form(Some(&failure.message)),
             Err(failure) => {
                 let page = self.ended_page(&format!(
                     "{} Nothing was saved; ask your assistant to start the login again.",
                     sanitize::line(&failure.message)
                 ));
                 self.end(Err(failure));
-                html(StatusCode::OK, &page)
+                page
             }
         }
     }
