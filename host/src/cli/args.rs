@@ -27,10 +27,11 @@ Examples:
   konecty-session --host https://app.konecty.com request-otp --email ana@example.com --json
   echo 123456 | konecty-session --host https://app.konecty.com verify-otp --otp-stdin --json
 
-  # Scripts: who am I, the token alone, or the variables for eval.
+  # Scripts: who am I, then the variables for eval, or the token alone.
   konecty-session status
-  curl -H \"Authorization: $(konecty-session token)\" \"$KONECTY_URL/rest/auth/info\"
   eval \"$(konecty-session env)\"
+  curl -H \"Authorization: $KONECTY_TOKEN\" \"$KONECTY_URL/rest/auth/info\"
+  curl -H \"Authorization: $(konecty-session token)\" https://app.konecty.com/rest/auth/info
 
 Which host: --host, else KONECTY_URL, else KONECTY_URL in ~/.konecty/.env, else host in
 [default] of ~/.konecty/credentials, else http://localhost:3000. Which token (status,
@@ -181,7 +182,7 @@ The code comes from --otp-stdin or --otp, else KONECTY_OTP.")]
     Status(StatusArgs),
     /// Print the session token alone, for $(konecty-session token)
     #[command(after_help = "Example:
-  curl -H \"Authorization: $(konecty-session token)\" \"$KONECTY_URL/rest/auth/info\"")]
+  curl -H \"Authorization: $(konecty-session token)\" https://app.konecty.com/rest/auth/info")]
     Token,
     /// Print KONECTY_URL, KONECTY_TOKEN and KONECTY_USER_ID for eval
     #[command(after_help = "Examples:
