@@ -23,6 +23,7 @@ mod node;
 mod npm;
 mod pinning;
 mod readers;
+mod readme;
 mod sandbox;
 mod skill;
 mod support;
