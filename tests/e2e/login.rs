@@ -118,7 +118,11 @@ fn a_valid_stored_session_is_reported_not_repeated_unless_forced() {
     let sent_before = server.requests().len();
     let mut pty = home.run_in_pty(&["--host", &server.url(), "login", "--email", EMAIL]);
     pty.expect("Already logged in to");
-    pty.expect("konecty-session login --force");
+    // The hint keeps the --host this run was given.
+    pty.expect(&format!(
+        "konecty-session --host {} login --force",
+        server.url()
+    ));
     let (exit, transcript) = pty.finish();
     assert_eq!(exit, OK, "{transcript}");
     let asked: Vec<_> = server.requests()[sent_before..]

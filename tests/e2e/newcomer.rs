@@ -110,6 +110,22 @@ fn usage_errors_say_which_arguments_and_which_values() {
 }
 
 #[test]
+fn a_value_typed_in_the_wrong_place_is_not_repeated() {
+    // A code or an address given as a bare argument: refused, and not echoed back.
+    let home = Home::new();
+    for (args, secret) in [
+        (&["verify-otp", "123456"][..], "123456"),
+        (&["request-otp", "ana@example.com"], "ana@example.com"),
+    ] {
+        home.run(args)
+            .expect(USAGE)
+            .says("unexpected argument")
+            .never_says(secret)
+            .one_error_line();
+    }
+}
+
+#[test]
 fn no_command_shows_the_command_list() {
     let home = Home::new();
     let bare = home.run(&[]);

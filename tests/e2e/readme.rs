@@ -73,6 +73,12 @@ fn the_readmes_agent_and_script_examples_run_top_to_bottom_in_a_fresh_shell() {
         let mut command = command
             .replace("https://app.konecty.com", &server.url())
             .replace("ana@example.com", EMAIL);
+        // As strict as a script should be: curl fails on an HTTP error, and eval runs only
+        // what `env` printed when it succeeded.
+        command = command.replace("curl -H", "curl -fsS -H").replace(
+            "eval \"$(konecty-session env)\"",
+            "out=\"$(konecty-session env)\" && eval \"$out\"",
+        );
         if command.contains("123456") {
             let code = server.code_for(EMAIL).expect("request-otp ran before");
             command = command.replace("123456", &code);

@@ -604,7 +604,6 @@ impl Config {
         Ok(())
     }
 
-    /// The flags that pin this run's host and directory, for commands shown as a next step.
     /// The `login` command line for `host`, with the flags this run was given; with
     /// `name_host`, `--host` even when the host came from elsewhere (the user named it).
     pub fn login_command(&self, host: &Host, name_host: bool) -> String {
@@ -619,10 +618,11 @@ impl Config {
         }
     }
 
+    /// The flags that pin this run's host and directory, for commands shown as a next step.
     pub fn pinning_flags(&self, host: &Host) -> String {
         let mut flags = String::new();
         if self.given_host.is_some() {
-            flags.push_str(&format!("--host {} ", host.url));
+            flags.push_str(&format!("--host {} ", shell_word(&host.url)));
         }
         if let Some(dir) = &self.explicit_dir {
             flags.push_str(&format!(

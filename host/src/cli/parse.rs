@@ -4,7 +4,7 @@
 //! ignore. Which global options each command honours is written once, here, and decides both
 //! that refusal and which options the command's `--help` shows.
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
@@ -20,8 +20,9 @@ pub enum Parsed {
     Done,
 }
 
-/// Global options other than --json, by clap id, and the flag as typed.
-const GLOBALS: [(&str, &str); 12] = [
+/// Global options, by clap id, and the flag as typed.
+const GLOBALS: [(&str, &str); 13] = [
+    ("json", "--json"),
     ("host", "--host"),
     ("dir", "--dir"),
     ("component", "--component"),
@@ -50,17 +51,21 @@ const NETWORK: [&str; 7] = [
 /// Whether `command` honours the global option `id`, and if not, why not (in words that
 /// follow "it").
 pub fn why_not(command: &str, id: &str) -> Option<&'static str> {
-    if id == "json" {
-        return None;
-    }
     let network = NETWORK.contains(&id);
     match command {
+        // Every command answers in JSON with it; mcp always does (its stdout is JSON-RPC).
+        _ if id == "json" => None,
         "login" | "login-options" | "request-otp" | "verify-otp" | "status" | "whoami"
         | "logout" | "mcp" => None,
-        "token" | "env" if network => Some("reads the stored session and sends no request"),
+        // --verbose logs requests; --audit, requests and changed files.
+        "token" | "env" if network || matches!(id, "verbose" | "audit") => {
+            Some("reads the stored session and sends no request")
+        }
         "token" | "env" => None,
         "use" if id == "host" => Some("takes the host as its argument"),
-        "use" if network => Some("edits the stored sessions and sends no request"),
+        "use" if network || id == "verbose" => {
+            Some("edits the stored sessions and sends no request")
+        }
         "use" => None,
         "demo" if matches!(id, "dir" | "component" | "verbose" | "audit") => None,
         "demo" => Some("runs against its own built-in server"),
@@ -168,8 +173,14 @@ fn command_list(command: &mut clap::Command) -> String {
 
 /// clap's error on one line: its first line and the details under it (the missing
 /// arguments, the valid values, a similar command), without the usage block `--help` gives.
+/// A stray value is not repeated: it may be a code or an address typed in the wrong place.
 pub fn usage(err: &clap::Error) -> Failure {
-    let rendered = err.render().to_string();
+    let mut rendered = err.render().to_string();
+    if let Some(ContextValue::String(stray)) = err.get(ContextKind::InvalidArg)
+        && !stray.starts_with('-')
+    {
+        rendered = rendered.replace(stray.as_str(), "<value>");
+    }
     let mut message = String::new();
     for line in rendered.lines().map(str::trim) {
         if line.starts_with("Usage:") || line.starts_with("For more information") {
@@ -230,16 +241,13 @@ mod tests {
         let command = Cli::command();
         let mut globals: Vec<&str> = command
             .get_arguments()
-            .filter(|arg| arg.is_global_set() && arg.get_id() != "json")
+            .filter(|arg| arg.is_global_set())
             .map(|arg| arg.get_id().as_str())
             .collect();
         let mut table: Vec<&str> = GLOBALS.iter().map(|(id, _)| *id).collect();
         globals.sort_unstable();
         table.sort_unstable();
-        assert_eq!(
-            globals, table,
-            "GLOBALS must list every global option but --json"
-        );
+        assert_eq!(globals, table, "GLOBALS must list every global option");
     }
 
     #[test]
@@ -265,6 +273,10 @@ mod tests {
                 &["dev-server", "--proxy", "http://p:3128"],
                 "--proxy does not apply to `dev-server`",
             ),
+            (
+                &["--verbose", "token"],
+                "--verbose does not apply to `token`",
+            ),
         ] {
             let refused = parsed(args).err().unwrap_or_default();
             assert!(
@@ -286,6 +298,21 @@ mod tests {
             &["token"],
         ] {
             assert!(parsed(args).is_ok(), "{args:?}: {:?}", parsed(args).err());
+        }
+    }
+
+    #[test]
+    fn a_stray_value_is_not_repeated() {
+        for (args, secret) in [
+            (&["verify-otp", "123456"][..], "123456"),
+            (&["request-otp", "ana@example.com"], "ana@example.com"),
+        ] {
+            let message = parsed(args).err().unwrap_or_default();
+            assert!(
+                message.contains("unexpected argument '<value>'"),
+                "{message}"
+            );
+            assert!(!message.contains(secret), "{args:?} repeated: {message}");
         }
     }
 

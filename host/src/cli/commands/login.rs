@@ -56,6 +56,9 @@ pub struct AlreadyLoggedIn {
     /// would use it before the stored session.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     environment_token_refused: bool,
+    /// The login command line with this run's --host and --dir, for the hint.
+    #[serde(skip)]
+    login_command: String,
 }
 
 impl fmt::Display for AlreadyLoggedIn {
@@ -71,7 +74,8 @@ impl fmt::Display for AlreadyLoggedIn {
         }
         writeln!(
             f,
-            "Nothing to do; to log in again anyway: konecty-session login --force"
+            "Nothing to do; to log in again anyway: {} --force",
+            self.login_command
         )
     }
 }
@@ -86,10 +90,14 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Login> {
                 return Ok(Login::AlreadyLoggedIn(already));
             }
         }
+        let flags = config.host().map(|(host, _)| config.pinning_flags(&host))?;
         return Err(Failure::new(
             Kind::Usage,
-            "login asks for the code at a terminal, and there is none: use the two steps \
-             instead: request-otp --email EMAIL, then verify-otp --otp-stdin",
+            format!(
+                "login asks for the code at a terminal, and there is none: use the two steps \
+                 instead: konecty-session {flags}request-otp --email EMAIL, then \
+                 konecty-session {flags}verify-otp --otp-stdin"
+            ),
         )
         .into());
     }
@@ -124,9 +132,10 @@ pub fn login(config: &Config, args: &LoginArgs) -> Result<Login> {
                 Kind::NotLoggedIn,
                 format!(
                     "no code entered; the code sent to {} stays valid for a few minutes: \
-                     finish with: konecty-session {}verify-otp --otp-stdin",
+                     finish with: konecty-session {}verify-otp{} --otp-stdin",
                     present::mask(&who),
-                    config.pinning_flags(&host)
+                    config.pinning_flags(&host),
+                    finish_flags(&sent, args)
                 ),
             )
             .into());
@@ -211,11 +220,18 @@ fn still_logged_in(
     // The environment's token wins over the files wherever a token is used: say so when
     // it is another one and the server refuses it.
     let winner = candidates(config, sandbox, host, None)?.into_iter().next();
+    // Only a refusal counts: a token the host will not send, or a server that cannot be
+    // asked now, is no reason to fail a valid login.
     let environment_token_refused = match winner {
-        Some(env) if env.source == TokenSource::Environment && env.token != first.token => {
-            match attempt(sandbox, |s| s.check_session(&host.url, &env.token))? {
-                Ok(check) => !check.logged_in,
-                Err(err) => matches!(err, ApiError::Unauthorized(_)),
+        Some(env)
+            if env.source == TokenSource::Environment
+                && env.token != first.token
+                && refuse_if_issued_elsewhere(config, host, &env).is_ok() =>
+        {
+            match attempt(sandbox, |s| s.check_session(&host.url, &env.token)) {
+                Ok(Ok(check)) => !check.logged_in,
+                Ok(Err(err)) => matches!(err, ApiError::Unauthorized(_)),
+                Err(_) => false,
             }
         }
         _ => false,
@@ -225,6 +241,7 @@ fn still_logged_in(
         already_logged_in: true,
         user: User::new(user_id.as_deref(), check.name.as_deref(), email.as_deref()),
         environment_token_refused,
+        login_command: config.login_command(host, false),
     }))
 }
 
@@ -247,21 +264,31 @@ fn ask_and_send(
         if answer.is_empty() {
             continue;
         }
-        let who = if answer.contains('@') {
-            Identifier::Email(answer)
-        } else if looks_like_a_phone(&answer) {
-            Identifier::Phone(answer)
-        } else {
-            terminal.say(
-                "That is neither an email nor a phone: type an email (name@example.com) or a \
-                 phone (+55 11 99999-9999).\n",
-            );
-            continue;
-        };
+        let who =
+            if answer.contains('@') {
+                Identifier::Email(answer)
+            } else if looks_like_a_phone(&answer) {
+                Identifier::Phone(answer)
+            } else {
+                terminal.say(match (methods.email_otp_enabled, methods.whatsapp_otp_enabled) {
+                (true, true) => {
+                    "That is neither an email nor a phone: type an email (name@example.com) \
+                     or a phone (+55 11 99999-9999).\n"
+                }
+                (true, false) => "That is not an email: type one, such as name@example.com.\n",
+                _ => "That is not a phone: type one with its country code, such as +55 11 \
+                      99999-9999.\n",
+            });
+                continue;
+            };
         match attempt(sandbox, |s| s.request_otp(&host.url, &who))? {
             Ok(sent) => return Ok(sent),
             Err(ApiError::InvalidInput(message)) => {
                 terminal.say(&format!("{}\n", one_line(&message)));
+            }
+            // The other channel than the namespace offers: say which, and ask again.
+            Err(err @ ApiError::OtpNotEnabled(Some(_))) => {
+                terminal.say(&format!("{}\n", Failure::from(err).message));
             }
             // Someone else's address, or a typo: the server's words, and another try.
             Err(ApiError::Rejected(rejection))
@@ -276,6 +303,22 @@ fn ask_and_send(
             Err(err) => return Err(Failure::from(err).into()),
         }
     }
+}
+
+/// What `verify-otp` needs besides the pinned flags to take over from this login: the
+/// recipient when the request was not remembered, the location when one was given.
+fn finish_flags(sent: &OtpSent, args: &LoginArgs) -> String {
+    let mut flags = String::new();
+    if !sent.remembered {
+        flags.push_str(match sent.sent_to {
+            Identifier::Email(_) => " --email EMAIL",
+            Identifier::Phone(_) => " --phone PHONE",
+        });
+    }
+    if let Some(at) = &args.geolocation {
+        flags.push_str(&format!(" --geolocation={},{}", at.latitude, at.longitude));
+    }
+    flags
 }
 
 /// Digits with the marks people write phones with, and at least one digit.

@@ -329,8 +329,8 @@ fn stored_behind(
         return Ok(None);
     }
     let valid = matches!(
-        attempt(sandbox, |s| s.check_session(&host.url, &stored.token))?,
-        Ok(check) if check.logged_in
+        attempt(sandbox, |s| s.check_session(&host.url, &stored.token)),
+        Ok(Ok(check)) if check.logged_in
     );
     Ok(Some(Hidden {
         source: stored.source,
