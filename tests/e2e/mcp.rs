@@ -599,3 +599,48 @@ fn login_without_url_elicitation_says_to_use_the_two_step_tools_and_sends_nothin
     assert_eq!(server.code_for(EMAIL), None, "a code was sent anyway");
     client.finish();
 }
+
+#[test]
+fn login_without_a_recipient_asks_for_it_in_a_form_then_takes_the_code_on_the_page() {
+    let server = konecty();
+    let home = Home::new();
+    let mut client = Client::start_with(
+        &home,
+        &["--host", &server.url(), "mcp"],
+        "2025-11-25",
+        json!({"elicitation": {"form": {}, "url": {}}}),
+    );
+    let mut modes = Vec::new();
+    let answer = client.request_answering(
+        "tools/call",
+        json!({"name": "login", "arguments": {}}),
+        |method, params| {
+            assert_eq!(method, "elicitation/create");
+            modes.push(params["mode"].as_str().unwrap_or_default().to_string());
+            if params["mode"] == "form" {
+                assert!(
+                    params["requestedSchema"]["properties"]["recipient"].is_object(),
+                    "expected the form to ask for the recipient, got {params}"
+                );
+                return json!({"action": "accept", "content": {"recipient": EMAIL}});
+            }
+            let url = params["url"].as_str().unwrap().to_string();
+            let origin = url[..url[7..].find('/').unwrap() + 7].to_string();
+            let (_, page) = page_request(&url, "GET", &[], "");
+            assert!(page.contains("d***@example.com"), "{page}");
+            let code = server
+                .code_for(EMAIL)
+                .expect("the code went to the form's address");
+            let (status, done) = post_code(&url, &origin, &form_token(&page), &code);
+            assert_eq!(status, 200, "{done}");
+            json!({"action": "accept"})
+        },
+    );
+    assert_eq!(modes, ["form", "url"], "the address first, then the page");
+    assert_eq!(
+        answer["result"]["structuredContent"]["user"]["name"],
+        json!("Dev User"),
+        "{answer}"
+    );
+    client.finish();
+}

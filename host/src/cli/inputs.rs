@@ -26,6 +26,24 @@ pub fn either(email: &Option<String>, phone: &Option<String>) -> Option<Identifi
     }
 }
 
+/// What a person typed as the recipient: an email when it has an `@`, a phone when it is
+/// digits with the marks people write phones with; anything else is neither. The component
+/// validates either further.
+pub fn typed_recipient(text: &str) -> Option<Identifier> {
+    let text = text.trim();
+    let phone_like = text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if text.contains('@') {
+        Some(Identifier::Email(text.to_string()))
+    } else if phone_like {
+        Some(Identifier::Phone(text.to_string()))
+    } else {
+        None
+    }
+}
+
 pub fn targets(verify: &Verify) -> SaveTargets {
     let mut targets = SaveTargets::empty();
     if !verify.no_env {
@@ -74,4 +92,25 @@ pub fn first_line_of_stdin(what: &str, flag: &str) -> Result<String> {
         .into());
     }
     Ok(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_recipient_is_an_email_a_phone_or_neither() {
+        assert!(
+            matches!(typed_recipient(" ana@example.com "), Some(Identifier::Email(e)) if e == "ana@example.com")
+        );
+        for phone in ["(11) 99999-9999", "+55 11 99999-9999", "11999999999"] {
+            assert!(
+                matches!(typed_recipient(phone), Some(Identifier::Phone(p)) if p == phone),
+                "{phone}"
+            );
+        }
+        for neither in ["not-an-email", "12ab34", "", "+-()"] {
+            assert!(typed_recipient(neither).is_none(), "{neither:?}");
+        }
+    }
 }

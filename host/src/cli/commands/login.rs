@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cli::args::{Config, Host, LoginArgs};
 use crate::cli::exit::{Failure, Kind, one_line, wait_hint};
-use crate::cli::inputs::maybe_identifier;
+use crate::cli::inputs::{maybe_identifier, typed_recipient};
 use crate::cli::output;
 use crate::cli::present;
 use crate::cli::report::{CodeSent, LoggedIn, Outcome, User};
@@ -264,23 +264,10 @@ fn ask_and_send(
         if answer.is_empty() {
             continue;
         }
-        let who =
-            if answer.contains('@') {
-                Identifier::Email(answer)
-            } else if looks_like_a_phone(&answer) {
-                Identifier::Phone(answer)
-            } else {
-                terminal.say(match (methods.email_otp_enabled, methods.whatsapp_otp_enabled) {
-                (true, true) => {
-                    "That is neither an email nor a phone: type an email (name@example.com) \
-                     or a phone (+55 11 99999-9999).\n"
-                }
-                (true, false) => "That is not an email: type one, such as name@example.com.\n",
-                _ => "That is not a phone: type one with its country code, such as +55 11 \
-                      99999-9999.\n",
-            });
-                continue;
-            };
+        let Some(who) = typed_recipient(&answer) else {
+            terminal.say(not_a_recipient(&methods));
+            continue;
+        };
         match attempt(sandbox, |s| s.request_otp(&host.url, &who))? {
             Ok(sent) => return Ok(sent),
             Err(ApiError::InvalidInput(message)) => {
@@ -321,12 +308,16 @@ fn finish_flags(sent: &OtpSent, args: &LoginArgs) -> String {
     flags
 }
 
-/// Digits with the marks people write phones with, and at least one digit.
-fn looks_like_a_phone(answer: &str) -> bool {
-    answer.chars().any(|c| c.is_ascii_digit())
-        && answer
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+/// What to say when the answer is neither, worded by the channels the namespace offers.
+fn not_a_recipient(methods: &LoginMethods) -> &'static str {
+    match (methods.email_otp_enabled, methods.whatsapp_otp_enabled) {
+        (true, true) => {
+            "That is neither an email nor a phone: type an email (name@example.com) or a \
+             phone (+55 11 99999-9999).\n"
+        }
+        (true, false) => "That is not an email: type one, such as name@example.com.\n",
+        _ => "That is not a phone: type one with its country code, such as +55 11 99999-9999.\n",
+    }
 }
 
 fn no_answer(what: &str) -> anyhow::Error {

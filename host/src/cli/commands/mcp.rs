@@ -25,7 +25,7 @@ use rmcp::model::{
     CallToolResult, ElicitationAction, Implementation, ProtocolVersion, ServerCapabilities,
     ServerConfig,
 };
-use rmcp::service::{ElicitationMode, Peer, RequestContext, RoleServer};
+use rmcp::service::{ElicitationError, ElicitationMode, Peer, RequestContext, RoleServer};
 use rmcp::{ServerHandler, ServiceExt, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 
@@ -33,6 +33,7 @@ use self::code_page::{CodePage, Verify};
 use crate::cli::args::{Config, Host, HostSource, StatusArgs};
 use crate::cli::commands::{login_options, logout, request_otp, status, token, verify_otp};
 use crate::cli::exit::{Exit, Failure, Kind};
+use crate::cli::inputs::typed_recipient;
 use crate::cli::present::mask;
 use crate::cli::report::{Outcome, Report};
 use konecty_session::{Geolocation, Identifier, SaveTargets, sanitize};
@@ -129,7 +130,8 @@ struct VerifyOtp {
 struct Login {
     /// Konecty base URL; leave out for the default (see login_options).
     host: Option<String>,
-    /// Email address that receives the code. Give this or phone, not both.
+    /// Email address that receives the code. Give this or phone, not both; leave both out
+    /// to have a client with form-mode elicitation ask the user.
     email: Option<String>,
     /// Phone that receives the code by WhatsApp, such as +5511999999999.
     phone: Option<String>,
@@ -192,7 +194,11 @@ impl McpServer {
         }
         let who = match recipient(args.email, args.phone) {
             Ok(Some(who)) => who,
-            Ok(None) => return failed(&usage("give email or phone")),
+            // Not a secret: the client may ask the person in a form of its own.
+            Ok(None) => match ask_recipient(&context.peer).await {
+                Ok(who) => who,
+                Err(failure) => return failed(&failure),
+            },
             Err(failure) => return failed(&failure),
         };
         let geolocation = match location(args.geolocation) {
@@ -442,6 +448,49 @@ fn opens_pages(peer: &Peer<RoleServer>) -> bool {
         && peer
             .supported_elicitation_modes()
             .contains(&ElicitationMode::Url)
+}
+
+/// What the form-mode elicitation of `login` asks for.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct AskedRecipient {
+    /// Email, or phone for WhatsApp with its country code (+55 11 99999-9999).
+    recipient: String,
+}
+rmcp::elicit_safe!(AskedRecipient);
+
+/// The recipient, asked in the client's own form (form-mode elicitation) when the model gave
+/// none: an address is not a secret, the code is.
+async fn ask_recipient(peer: &Peer<RoleServer>) -> Result<Identifier, Failure> {
+    if !peer
+        .supported_elicitation_modes()
+        .contains(&ElicitationMode::Form)
+    {
+        return Err(usage("give email or phone"));
+    }
+    let asked = peer
+        .elicit::<AskedRecipient>("Which email, or phone for WhatsApp, should get the login code?")
+        .await;
+    match asked {
+        Ok(Some(asked)) => typed_recipient(&asked.recipient).ok_or_else(|| {
+            Failure::new(
+                Kind::InvalidInput,
+                "the answer is neither an email nor a phone: call login again",
+            )
+        }),
+        Ok(None) | Err(ElicitationError::UserDeclined | ElicitationError::UserCancelled) => {
+            Err(Failure::new(
+                Kind::NotLoggedIn,
+                "the user gave no email or phone: nothing was sent",
+            ))
+        }
+        Err(err) => Err(Failure::new(
+            Kind::Usage,
+            format!(
+                "give email or phone (the client could not ask: {})",
+                sanitize::line(&err.to_string())
+            ),
+        )),
+    }
 }
 
 fn location(location: Option<Location>) -> Result<Option<Geolocation>, Failure> {
