@@ -421,6 +421,21 @@ fn the_verify_tool_sends_a_location_and_explains_when_one_was_missing() {
     client.finish();
 }
 
+/// A client of MCP 2025-11-25 with these elicitation modes, on a server pinned to `server`.
+fn elicitation_client(
+    home: &Home,
+    server: &konecty_session::dev_server::DevServer,
+    verbose: bool,
+    modes: Value,
+) -> Client {
+    let url = server.url();
+    let mut args = vec!["--host", url.as_str(), "mcp"];
+    if verbose {
+        args.insert(0, "--verbose");
+    }
+    Client::start_with(home, &args, "2025-11-25", json!({ "elicitation": modes }))
+}
+
 /// Neither the client (`conversation`) nor the server's stderr (`log`) saw any secret.
 #[track_caller]
 fn no_secret_in(conversation: &str, log: &str, secrets: &[(&str, &str)]) {
@@ -491,12 +506,7 @@ fn post_code(url: &str, origin: &str, token: &str, code: &str) -> (u16, String) 
 fn login_takes_the_code_on_a_loopback_page_and_the_client_never_sees_it() {
     let server = konecty();
     let home = Home::new();
-    let mut client = Client::start_with(
-        &home,
-        &["--verbose", "--host", &server.url(), "mcp"],
-        "2025-11-25",
-        json!({"elicitation": {"url": {}}}),
-    );
+    let mut client = elicitation_client(&home, &server, true, json!({"url": {}}));
     let mut elicited = Vec::new();
     let mut code = String::new();
     let answer = client.request_answering(
@@ -582,12 +592,7 @@ fn login_without_url_elicitation_says_to_use_the_two_step_tools_and_sends_nothin
     let server = konecty();
     let home = Home::new();
     // Form mode only: not enough, the code is a secret.
-    let mut client = Client::start_with(
-        &home,
-        &["--host", &server.url(), "mcp"],
-        "2025-11-25",
-        json!({"elicitation": {"form": {}}}),
-    );
+    let mut client = elicitation_client(&home, &server, false, json!({"form": {}}));
     let (failed, answer) = client.call("login", json!({"email": EMAIL}));
     assert!(failed, "expected login to fail, got {answer}");
     assert_eq!(answer["error"]["kind"], json!("usage"), "{answer}");
@@ -604,12 +609,7 @@ fn login_without_url_elicitation_says_to_use_the_two_step_tools_and_sends_nothin
 fn login_without_a_recipient_asks_for_it_in_a_form_then_takes_the_code_on_the_page() {
     let server = konecty();
     let home = Home::new();
-    let mut client = Client::start_with(
-        &home,
-        &["--host", &server.url(), "mcp"],
-        "2025-11-25",
-        json!({"elicitation": {"form": {}, "url": {}}}),
-    );
+    let mut client = elicitation_client(&home, &server, false, json!({"form": {}, "url": {}}));
     let mut modes = Vec::new();
     let answer = client.request_answering(
         "tools/call",
