@@ -114,7 +114,8 @@ function guardDescriptors(Descriptor) {
     // Only regular files: a descriptor for a directory (asked for, or reached through a
     // symlink) keeps that directory's path, which a rename could later point outside.
     if (openFlags?.directory) throw "not-permitted";
-    const existed = exists(join(root, path));
+    // Only an open that may create needs to know whether the file was there before.
+    const existed = !openFlags?.create || exists(join(root, path));
     const file = original.openAt.call(this, pathFlags, path, openFlags, descriptorFlags);
     if (file.getType() !== "regular-file") throw "not-permitted";
     if (!existed && !isWindows) {

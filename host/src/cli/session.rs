@@ -275,6 +275,23 @@ impl From<StoredSession> for Candidate {
     }
 }
 
+/// Whether the server accepts `candidate` for `host`; None when that cannot be said: a
+/// token issued by another host is never sent, and a server that cannot be asked now has
+/// not answered.
+pub fn server_accepts(
+    config: &Config,
+    sandbox: &mut Sandbox,
+    host: &Host,
+    candidate: &Candidate,
+) -> Option<bool> {
+    refuse_if_issued_elsewhere(config, host, candidate).ok()?;
+    match attempt(sandbox, |s| s.check_session(&host.url, &candidate.token)) {
+        Ok(Ok(check)) => Some(check.logged_in),
+        Ok(Err(ApiError::Unauthorized(_))) => Some(false),
+        _ => None,
+    }
+}
+
 /// Every token for `host`, by precedence: the flag, KONECTY_TOKEN (when KONECTY_URL is
 /// unset or names the same host), `.env`, `credentials`.
 pub fn candidates(

@@ -14,8 +14,8 @@ use crate::cli::output;
 use crate::cli::present;
 use crate::cli::report::{CodeSent, LoggedIn, Outcome, User};
 use crate::cli::session::{
-    Candidate, TokenSource, attempt, call, candidates, client_label, files_are_editable, open,
-    refuse_if_issued_elsewhere, save,
+    TokenSource, attempt, call, candidates, client_label, files_are_editable, open,
+    refuse_if_issued_elsewhere, save, server_accepts,
 };
 use konecty_session::files::credentials_dir::DirAccess;
 use konecty_session::{
@@ -200,12 +200,13 @@ fn still_logged_in(
     sandbox: &mut Sandbox,
     host: &Host,
 ) -> Result<Option<AlreadyLoggedIn>> {
-    let stored = call(sandbox, |s| s.read_sessions(&host.url))?;
-    let Some(first) = stored.first() else {
+    // One read: KONECTY_TOKEN (when it belongs to this host), then the stored tokens.
+    let found = candidates(config, sandbox, host, None)?;
+    let Some(first) = found.iter().find(|c| c.source != TokenSource::Environment) else {
         return Ok(None);
     };
     // A token another host issued is not sent here: this login replaces it.
-    if refuse_if_issued_elsewhere(config, host, &Candidate::from(first.clone())).is_err() {
+    if refuse_if_issued_elsewhere(config, host, first).is_err() {
         return Ok(None);
     }
     // A token the server cannot check now is no reason to stop a login.
@@ -217,25 +218,13 @@ fn still_logged_in(
     }
     let user_id = check.user_id.or_else(|| first.user_id.clone());
     let email = check.email.as_deref().map(present::mask_email);
-    // The environment's token wins over the files wherever a token is used: say so when
-    // it is another one and the server refuses it.
-    let winner = candidates(config, sandbox, host, None)?.into_iter().next();
-    // Only a refusal counts: a token the host will not send, or a server that cannot be
-    // asked now, is no reason to fail a valid login.
-    let environment_token_refused = match winner {
-        Some(env)
-            if env.source == TokenSource::Environment
-                && env.token != first.token
-                && refuse_if_issued_elsewhere(config, host, &env).is_ok() =>
-        {
-            match attempt(sandbox, |s| s.check_session(&host.url, &env.token)) {
-                Ok(Ok(check)) => !check.logged_in,
-                Ok(Err(err)) => matches!(err, ApiError::Unauthorized(_)),
-                Err(_) => false,
-            }
-        }
-        _ => false,
-    };
+    // The environment's token wins over the files wherever a token is used: say so when it
+    // is another one and the server refuses it (only a refusal: this login stays valid).
+    let environment_token_refused = found.first().is_some_and(|env| {
+        env.source == TokenSource::Environment
+            && env.token != first.token
+            && server_accepts(config, sandbox, host, env) == Some(false)
+    });
     Ok(Some(AlreadyLoggedIn {
         host: host.url.clone(),
         already_logged_in: true,

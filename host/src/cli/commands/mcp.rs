@@ -251,6 +251,7 @@ impl McpServer {
             Ok(token) => format!("konecty-session-login-{token}"),
             Err(err) => return failed(&Failure::new(Kind::Fault, err.to_string())),
         };
+        let closes = page.closes_at();
         let waiting = async {
             match context.peer.elicit_url(message, url, elicitation_id).await {
                 Ok(ElicitationAction::Accept) => page.outcome().await,
@@ -275,7 +276,7 @@ impl McpServer {
                 Kind::NotLoggedIn,
                 "the client cancelled the login: the code page is closed",
             )),
-            () = tokio::time::sleep(CODE_PAGE_LIFETIME) => Err(Failure::new(
+            () = tokio::time::sleep_until(closes) => Err(Failure::new(
                 Kind::NotLoggedIn,
                 "the client did not open the code page in time: nothing was saved",
             )),

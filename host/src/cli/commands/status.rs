@@ -16,7 +16,7 @@ use crate::cli::present::{self, UtcTime, mask_email};
 use crate::cli::report::{Outcome, SESSION_AGE_NOTE, SESSION_CLEANUP_AGE_SECS, User};
 use crate::cli::session::{
     Candidate, TokenSource, attempt, call, candidates, issuer_of, open, record_issuer,
-    refuse_if_issued_elsewhere,
+    refuse_if_issued_elsewhere, server_accepts,
 };
 
 /// What status found for `host`. The text opens with the verdict, then lists the facts in
@@ -290,7 +290,7 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Status> {
     status.verified = true;
     if !check.logged_in {
         if winner.source == TokenSource::Environment {
-            status.stored_session = stored_behind(config, &mut sandbox, &host, winner, overridden)?;
+            status.stored_session = stored_behind(config, &mut sandbox, &host, winner, overridden);
         }
         return Ok(status);
     }
@@ -314,28 +314,21 @@ pub fn status(config: &Config, args: &StatusArgs) -> Result<Status> {
 }
 
 /// The first stored session with another token than the refused KONECTY_TOKEN, and
-/// whether the server accepts it (one it cannot check now counts as not valid).
+/// whether the server accepts it (one it cannot be asked about now counts as not valid);
+/// none when that token would not be sent here.
 fn stored_behind(
     config: &Config,
     sandbox: &mut konecty_session::Sandbox,
     host: &Host,
     refused: &Candidate,
     overridden: &[Candidate],
-) -> Result<Option<Hidden>> {
-    let Some(stored) = overridden.iter().find(|c| c.token != refused.token) else {
-        return Ok(None);
-    };
-    if refuse_if_issued_elsewhere(config, host, stored).is_err() {
-        return Ok(None);
-    }
-    let valid = matches!(
-        attempt(sandbox, |s| s.check_session(&host.url, &stored.token)),
-        Ok(Ok(check)) if check.logged_in
-    );
-    Ok(Some(Hidden {
+) -> Option<Hidden> {
+    let stored = overridden.iter().find(|c| c.token != refused.token)?;
+    refuse_if_issued_elsewhere(config, host, stored).ok()?;
+    Some(Hidden {
         source: stored.source,
-        valid,
-    }))
+        valid: server_accepts(config, sandbox, host, stored) == Some(true),
+    })
 }
 
 #[cfg(test)]

@@ -114,6 +114,11 @@ impl CodePage {
         &self.url
     }
 
+    /// When the page closes, whatever happens on it.
+    pub fn closes_at(&self) -> tokio::time::Instant {
+        self.deadline
+    }
+
     /// Waits until a code worked, the code can no longer work, or the page expires; the
     /// page is gone when this returns.
     pub async fn outcome(mut self) -> Result<Value, Failure> {
